@@ -1,0 +1,235 @@
+"""Find the submissions in a folder and load their notebooks and modules.
+
+A submission is `STUDENT.ipynb`, `STUDENT.py` or a folder `STUDENT/` of those. Loading
+never raises for a student's file: whatever cannot be read becomes a message in
+`LoadedSubmission.problems`, written for the student. Notebooks are read without schema
+validation (it is slow on big notebooks and fails on harmless faults such as duplicate
+cell ids) and their outputs are dropped on reading: only sources and tags matter here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from grader.model import Cell, CellKind, LoadedSubmission, SourceFile
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_FILES = 500
+SUFFIXES = (".ipynb", ".py")
+SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints"})
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+_KINDS: dict[str, CellKind] = {"code": "code", "markdown": "markdown", "raw": "raw"}
+
+
+def discover(folder: Path) -> tuple[tuple[tuple[str, Path], ...], tuple[Path, ...]]:
+    """List `(student id, path)` of every submission directly under `folder`, and what was ignored.
+
+    A student with several entries (`alice.ipynb` and `alice/`) keeps the notebook, then
+    the folder, then the `.py` file; the others are listed as ignored.
+    """
+    preference = {".ipynb": 0, "": 1, ".py": 2}
+    chosen: dict[str, Path] = {}
+    ignored: list[Path] = []
+    for entry in sorted(folder.iterdir()):
+        kind = "" if entry.is_dir() else entry.suffix
+        if entry.name.startswith(".") or kind not in preference:
+            ignored.append(entry)
+            continue
+        student = entry.name if entry.is_dir() else entry.stem
+        previous = chosen.get(student)
+        if previous is None or preference[kind] < preference["" if previous.is_dir() else previous.suffix]:
+            if previous is not None:
+                ignored.append(previous)
+            chosen[student] = entry
+        else:
+            ignored.append(entry)
+    return tuple(sorted(chosen.items())), tuple(sorted(ignored))
+
+
+def load(student: str, path: Path) -> LoadedSubmission:
+    """Read one submission: a notebook, a Python file, or a folder of them."""
+    if path.is_dir():
+        files, problems = _load_folder(path)
+        if not files:
+            problems = (
+                *problems,
+                f"{path.name}/ holds no notebook (.ipynb) or Python file (.py) that could be read.",
+            )
+        return LoadedSubmission(student, str(path), files, problems)
+    if not path.is_file():
+        return LoadedSubmission(student, str(path), (), (f"{path.name} does not exist.",))
+    if path.suffix not in SUFFIXES:
+        return LoadedSubmission(
+            student, str(path), (), (f"{path.name} is not a notebook (.ipynb) or a Python file (.py).",)
+        )
+    loaded, problems = _load_file(path, path.name, "submission")
+    if loaded is not None and not loaded.is_notebook and not loaded.cells[0].source.strip():
+        loaded, problems = None, (*problems, f"{path.name} is empty.")
+    return LoadedSubmission(student, str(path), () if loaded is None else (loaded,), problems)
+
+
+def module_name(stem: str) -> str:
+    """The import name of a file stem: `task 2a (1)` becomes `task_2a_1_`."""
+    name = re.sub(r"\W", "_", stem)
+    return f"_{name}" if not name or name[0].isdigit() else name
+
+
+def _load_folder(folder: Path) -> tuple[tuple[SourceFile, ...], tuple[str, ...]]:
+    """Every notebook and module under `folder`; a shallower file wins a clash of module names."""
+    found, problems = _walk(folder)
+    found.sort(key=lambda p: (len(p.relative_to(folder).parts), p.suffix != ".py", str(p)))
+    files: dict[str, SourceFile] = {}
+    for p in found:
+        relative = p.relative_to(folder).as_posix()
+        name = module_name(p.stem)
+        if name in files:
+            problems.append(f"{relative} was ignored: {files[name].path} already provides module `{name}`.")
+            continue
+        loaded, messages = _load_file(p, relative, name)
+        problems.extend(messages)
+        if loaded is not None:
+            files[name] = loaded
+    ordered = tuple(sorted(files.values(), key=lambda f: f.path))
+    return ordered, tuple(problems)
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[str]]:
+    """The notebooks and modules under `folder`, skipping hidden folders, caches and virtual environments."""
+    found: list[Path] = []
+    problems: list[str] = []
+    for root, dirs, names in os.walk(folder):  # never follows symlinked folders, so cannot loop
+        here = Path(root)
+        for d in sorted(dirs):
+            if (here / d / "pyvenv.cfg").exists() or d in {"site-packages", "node_modules"}:
+                problems.append(
+                    f"{(here / d).relative_to(folder).as_posix()}/ was ignored: it is installed packages."
+                )
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".")
+            and d not in SKIPPED_DIRS
+            and d not in {"site-packages", "node_modules"}
+            and not (here / d / "pyvenv.cfg").exists()
+        )
+        found.extend(here / n for n in sorted(names) if Path(n).suffix in SUFFIXES and not n.startswith("."))
+    if len(found) > MAX_FILES:
+        problems.append(f"Only the first {MAX_FILES} of {len(found)} notebooks and Python files were read.")
+    return found[:MAX_FILES], problems
+
+
+def _load_file(path: Path, shown: str, module: str) -> tuple[SourceFile | None, tuple[str, ...]]:
+    """One file as a SourceFile, or None and why not."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, (f"{shown} is {size // 2**20} MB, larger than the {MAX_BYTES // 2**20} MB limit.",)
+        data = path.read_bytes()
+    except OSError as error:
+        return None, (f"{shown} could not be read ({error.strerror}).",)
+    if path.suffix == ".ipynb":
+        return _notebook(data, shown, module)
+    return _python(data, shown, module)
+
+
+def _python(data: bytes, shown: str, module: str) -> tuple[SourceFile | None, tuple[str, ...]]:
+    """A module as one code cell, decoded as PEP 263 says, else as Latin-1 with a note."""
+    if b"\x00" in data:
+        return None, (f"{shown} is a binary file, not Python source.",)
+    text, problems = _decode(data, shown)
+    cell = Cell(index=0, kind="code", source=text)
+    return SourceFile(module=module, path=shown, cells=(cell,), is_notebook=False), problems
+
+
+def _decode(data: bytes, shown: str) -> tuple[str, tuple[str, ...]]:
+    """Python source bytes to text: UTF-8, else the coding cookie, else Latin-1."""
+    try:
+        return data.decode("utf-8-sig"), ()
+    except UnicodeDecodeError:
+        pass
+    head = b"\n".join(data.splitlines()[:2])
+    cookie = _COOKIE.search(head)
+    if cookie is not None:
+        try:
+            return data.decode(cookie.group(1).decode("ascii")), ()
+        except (LookupError, UnicodeDecodeError):
+            pass
+    note = f"{shown} is not saved as UTF-8; it was read as Latin-1, so some characters may look wrong."
+    return data.decode("latin-1"), (note,)
+
+
+def _notebook(data: bytes, shown: str, module: str) -> tuple[SourceFile | None, tuple[str, ...]]:
+    """A notebook's cells and assignment id, or None and a message a student understands."""
+    if not data.strip():
+        return None, (f"{shown} is empty: the notebook was probably not saved.",)
+    if b"\x00" in data:
+        return None, (f"{shown} is a binary file, not a notebook.",)
+    try:
+        raw = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        return None, (f"{shown} is not a notebook: it is not UTF-8 text.",)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        return None, (f"{shown} is not a valid notebook: its JSON is broken at {where} ({error.msg}).",)
+    except RecursionError:
+        return None, (f"{shown} is not a valid notebook: its JSON is nested too deeply.",)
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells", raw.get("worksheets")), list):
+        return None, (f"{shown} is JSON but not a Jupyter notebook.",)
+    notebook = _to_v4(raw)
+    if notebook is None:
+        return None, (f"{shown} is a notebook in a format version that cannot be read.",)
+    cells = tuple(_cell(i, c) for i, c in enumerate(notebook.get("cells") or ()) if isinstance(c, dict))
+    grader = _mapping(_mapping(notebook.get("metadata")).get("grader"))
+    assignment = grader.get("assignment")
+    source = SourceFile(module, shown, cells, True, assignment if isinstance(assignment, str) else None)
+    return source, ()
+
+
+def _to_v4(raw: dict[str, Any]) -> Any | None:
+    """The notebook as nbformat 4 without validating it, its outputs emptied; None if impossible."""
+    for cell in _raw_cells(raw):
+        if isinstance(cell, dict) and "outputs" in cell:
+            cell["outputs"] = []
+    try:
+        version = int(raw.get("nbformat", 4))
+        reader = nbformat.versions.get(version)
+        if reader is None:
+            return None
+        notebook = reader.to_notebook_json(raw, minor=raw.get("nbformat_minor", 0))
+        if version == 4:
+            return notebook
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return nbformat.convert(notebook, 4)
+    except (ValueError, TypeError, KeyError, AttributeError, nbformat.ValidationError):
+        return None
+
+
+def _raw_cells(raw: dict[str, Any]) -> list[Any]:
+    """The cells of a v4 notebook or of every worksheet of an older one."""
+    if isinstance(raw.get("cells"), list):
+        return list(raw["cells"])
+    sheets = raw.get("worksheets") or []
+    return [c for s in sheets if isinstance(s, dict) for c in s.get("cells") or ()]
+
+
+def _cell(index: int, cell: dict[str, Any]) -> Cell:
+    """One notebook cell; an unknown cell type is kept as raw."""
+    source = cell.get("source", "")
+    text = "".join(s for s in source if isinstance(s, str)) if isinstance(source, list) else str(source)
+    tags = _mapping(cell.get("metadata")).get("tags")
+    tags = tags if isinstance(tags, list) else ()
+    kind = _KINDS.get(str(cell.get("cell_type")), "raw")
+    return Cell(index, kind, text, tuple(t for t in tags if isinstance(t, str)))
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """`value` if it is a dict, else an empty one: notebook metadata is free-form JSON."""
+    return value if isinstance(value, dict) else {}

@@ -147,6 +147,7 @@ class TestOutcome:
     message: str = ""
     diagnoses: tuple[Diagnosis, ...] = ()
     weight: float | None = None  # explicit points from @pytest.mark.points, else None
+    is_question: bool = False  # a written answer rather than a code test
     duration: float = 0.0
     records: tuple[Record, ...] = ()
     traceback: tuple[TraceFrame, ...] = ()

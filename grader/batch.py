@@ -1,0 +1,180 @@
+"""A whole class: parallel grading processes, a progress bar, atomic per-student results, resume.
+
+Each grading process loads the assignment, its tests, the reference and the data once,
+keeps a warm sandbox worker ready, and grades one student at a time. The parent writes
+each student's files as soon as that student is done (atomically, fingerprint last),
+so a batch killed midway resumes where it stopped: a student is graded again only if
+the submission, the assignment or the grader changed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.assignment import Assignment, load_assignment
+from grader.errors import OutputLocked
+from grader.model import StudentResult
+from grader.outputs import StudentFiles, read_results, write_class_files, write_student_files
+from grader.pipeline import grade_submission
+from grader.sandbox.client import default_python
+from grader.sandbox.proxy import WorkerPool
+from grader.submission import discover
+from grader.testing.collect import collect
+from grader.testing.fixtures import injected_values, load_data, load_reference
+from grader.testing.runner import TestContext
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """What a batch did: who was graded now, who was already done, what was ignored."""
+
+    graded: tuple[str, ...]
+    skipped: tuple[str, ...]
+    ignored: tuple[str, ...]
+    out: Path
+
+
+def build_context(assignment: Assignment, include_hidden: bool = True) -> TestContext:
+    """Load tests, data and reference once for a grading process."""
+    data = load_data(assignment)
+    inject = injected_values(assignment, data)
+    reference = load_reference(assignment, inject) if include_hidden or assignment.reference else None
+    return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject)
+
+
+def new_pool(assignment: Assignment) -> WorkerPool:
+    return WorkerPool(assignment.python or default_python(), assignment.limits, assignment.preload)
+
+
+# ---------------------------------------------------------------- grading processes
+
+_PROCESS_STATE: dict[str, Any] = {}
+
+
+def _init_process(assignment_folder: str) -> None:
+    assignment = load_assignment(Path(assignment_folder))
+    _PROCESS_STATE["context"] = build_context(assignment)
+    _PROCESS_STATE["pool"] = new_pool(assignment)
+
+
+def _grade_in_process(student: str, path: str) -> StudentResult:
+    return grade_submission(_PROCESS_STATE["context"], _PROCESS_STATE["pool"], student, Path(path))
+
+
+# ---------------------------------------------------------------- the batch
+
+
+def submission_fingerprint(path: Path, assignment_fingerprint: str) -> str:
+    """What decides whether a finished student must be graded again."""
+    from grader.report.html import grader_version
+
+    digest = hashlib.sha256(assignment_fingerprint.encode())
+    digest.update(grader_version().encode())
+    digest.update(_grader_source_hash().encode())
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        digest.update(str(file.relative_to(path.parent)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def _grader_source_hash() -> str:
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for file in sorted(root.rglob("*")):
+        if file.suffix in (".py", ".j2") and "__pycache__" not in file.parts:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """One `grade` run per output folder at a time; a second one is refused, not interleaved."""
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / ".grader.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutputLocked(f"another grade run is writing to {out}; wait for it to finish or use another -o") from None
+        yield
+
+
+def grade_batch(
+    assignment: Assignment,
+    submissions: Path,
+    out: Path,
+    jobs: int,
+    options: StudentFiles,
+    progress: bool = True,
+) -> BatchReport:
+    """Grade every submission under `submissions` into `out`, resuming an earlier run."""
+    with output_lock(out):
+        entries, ignored = discover(submissions)
+        assignment_print = assignment.fingerprint()
+        todo = []
+        skipped = []
+        fingerprints = {}
+        for student, path in entries:
+            fingerprints[student] = submission_fingerprint(path, assignment_print)
+            marker = out / student / ".fingerprint"
+            if marker.is_file() and (out / student / "result.json").is_file() and marker.read_text() == fingerprints[student]:
+                skipped.append(student)
+            else:
+                todo.append((student, path))
+        for result in _run(assignment, todo, jobs, progress):
+            write_student_files(out, result, assignment, options, fingerprints[result.student])
+        results = read_results(out, [s for s, _ in entries])
+        write_class_files(out, assignment, results, [p.name for p in ignored])
+    return BatchReport(tuple(s for s, _ in todo), tuple(skipped), tuple(p.name for p in ignored), out)
+
+
+def _run(assignment: Assignment, todo: list[tuple[str, Path]], jobs: int, progress: bool) -> Iterator[StudentResult]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo), unit="student", disable=not progress or not todo, file=sys.stderr)
+    if jobs <= 1 or len(todo) <= 1:
+        context = build_context(assignment)
+        pool = new_pool(assignment)
+        try:
+            for student, path in todo:
+                yield grade_submission(context, pool, student, path)
+                bar.update()
+        finally:
+            pool.close()
+            bar.close()
+        return
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=spawn, initializer=_init_process,
+                             initargs=(str(assignment.folder),)) as executor:
+        futures: dict[Future[StudentResult], str] = {
+            executor.submit(_grade_in_process, student, str(path)): student for student, path in todo
+        }
+        for future in as_completed(futures):
+            bar.update()
+            yield _result_or_failure(future, futures[future], assignment)
+    bar.close()
+
+
+def _result_or_failure(future: Future[StudentResult], student: str, assignment: Assignment) -> StudentResult:
+    """A grading process that died takes no grade with it: the student gets a recorded error."""
+    try:
+        return future.result()
+    except Exception as error:
+        from grader.scoring import score
+
+        message = f"the grader failed on this submission ({type(error).__name__}: {error}); grade it again"
+        return score(assignment, student, (), (message,), "unreadable")
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))

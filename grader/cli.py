@@ -1,0 +1,77 @@
+"""Arguments in, exit code out. The commands only call into the modules that do the work."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from grader.errors import GraderError, UsageError
+
+
+def _grade_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("submissions", type=Path, help="folder with one STUDENT.ipynb, STUDENT.py or STUDENT/ per student")
+    parser.add_argument("-a", "--assignment", help="assignment id (folder under assignments/) or path to its folder")
+    parser.add_argument("-o", "--out", type=Path, default=Path("grades"), help="output folder (default: grades/)")
+    parser.add_argument("-j", "--jobs", type=int, default=None, help="parallel grading processes (default: one per core)")
+    parser.add_argument("--pdf", action="store_true", help="also write feedback.pdf per student")
+    parser.add_argument("--gradescope", action="store_true", help="also write gradescope/STUDENT.json")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _run_grade(args: argparse.Namespace) -> int:
+    from grader.batch import default_jobs, grade_batch
+    from grader.catalog import find_assignment, guess_assignment
+    from grader.outputs import StudentFiles
+    from grader.sandbox.launcher import available_isolation
+    from grader.submission import discover, load
+
+    if not args.submissions.is_dir():
+        raise UsageError(f"{args.submissions} is not a folder of submissions")
+    if args.assignment:
+        assignment = find_assignment(args.assignment)
+    else:
+        entries, _ = discover(args.submissions)
+        assignment = guess_assignment([load(s, p) for s, p in entries[:20]])
+    python = assignment.python or sys.executable
+    isolation = available_isolation(python)
+    if isolation != "bwrap":
+        print(f"note: sandbox isolation is '{isolation}' (bubblewrap not available): "
+              "student code runs with process limits" + (" and namespaces" if isolation == "unshare" else " only"),
+              file=sys.stderr)
+    report = grade_batch(assignment, args.submissions, args.out, args.jobs or default_jobs(),
+                         StudentFiles(pdf=args.pdf, gradescope=args.gradescope), progress=not args.quiet)
+    print(f"{assignment.id}: graded {len(report.graded)}, unchanged {len(report.skipped)}, "
+          f"ignored {len(report.ignored)} -> {report.out}/gradebook.csv, {report.out}/summary.html")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grader", description="Grade machine-learning homework in a sandbox.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _grade_arguments(commands.add_parser("grade", help="grade a folder of submissions (instructor)"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`grader COMMAND ...`."""
+    args = build_parser().parse_args(argv)
+    handlers = {"grade": _run_grade}
+    try:
+        return handlers[args.command](args)
+    except GraderError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted: finished students are saved; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+def grade_main(argv: Sequence[str] | None = None) -> int:
+    """`grade ...`, the same as `grader grade ...`."""
+    return main(["grade", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

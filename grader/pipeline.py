@@ -1,0 +1,44 @@
+"""One submission from files to a `StudentResult`: load, extract, run the tests, score.
+
+This is the whole per-student data flow in one place, used by `grade` (every test)
+and by `grader check` (public tests only).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from grader.extract import extract
+from grader.model import StudentResult, TestOutcome
+from grader.sandbox.proxy import WorkerPool
+from grader.scoring import score
+from grader.submission import load
+from grader.testing.runner import TestContext, run_suite
+
+
+def grade_submission(context: TestContext, pool: WorkerPool, student: str, path: Path) -> StudentResult:
+    """Grade one hand-in. Never raises for anything the student did."""
+    started = time.perf_counter()
+    assignment = context.assignment
+    loaded = load(student, path)
+    if not loaded.readable:
+        outcomes = tuple(_unreadable_outcome(test.name, test.task, test.visibility, test.points)
+                         for test in context.suite.tests)
+        result = score(assignment, student, outcomes, loaded.problems or ("nothing could be read",), "unreadable")
+        return _timed(result, started)
+    program = extract(loaded.files, assignment.needs, frozenset(assignment.inject))
+    outcomes = run_suite(context, program, pool)
+    result = score(assignment, student, outcomes, loaded.problems)
+    return _timed(result, started, program.modules)
+
+
+def _unreadable_outcome(name: str, task: str, visibility: str, points: float | None) -> TestOutcome:
+    return TestOutcome(name=name, task=task, visibility=visibility,  # type: ignore[arg-type]
+                       passed=False, message="the submission could not be read", weight=points)
+
+
+def _timed(result: StudentResult, started: float, sources: tuple = ()) -> StudentResult:
+    from dataclasses import replace
+
+    return replace(result, seconds=time.perf_counter() - started, sources=sources)

@@ -1,0 +1,1 @@
+"""Everything written for people and programs: JSON, CSV, HTML (and later PDF, Gradescope)."""

@@ -1,0 +1,120 @@
+"""The feedback and summary pages, rendered from Jinja2 templates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import jinja2
+from markupsafe import Markup, escape
+
+from grader.model import ModuleCode, StudentResult, TestResult, TraceFrame
+from grader.report.hints import hint
+from grader.report.plots import histogram_svg, record_svg
+
+
+def grader_version() -> str:
+    """The installed grader's version."""
+    try:
+        return version("mlgrader")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("grader.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(fmt=_fmt, hint=hint, version=grader_version())
+    return env
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def _code_listing(sources: tuple[ModuleCode, ...]) -> Any:
+    """A function that draws the student's code around the frames of a traceback."""
+
+    def listing(frames: tuple[TraceFrame, ...]) -> Markup:
+        last = frames[-1]
+        for module in sources:
+            for unit in module.units:
+                lines = unit.source.splitlines()
+                first = unit.first_line
+                if unit.filename == last.filename and first <= last.line < first + len(lines):
+                    rows = []
+                    for number, text in enumerate(lines, start=first):
+                        mark = ' class="marked"' if number == last.line else ""
+                        rows.append(Markup(f"<span{mark}>{number:4d}  {escape(text)}</span>"))
+                    caption = escape(f"{unit.filename}, line {last.line}, in {last.function}")
+                    return Markup(f"<div class='meta'>{caption}</div><pre class='code'>") + Markup("\n").join(rows) + Markup("</pre>")
+        return Markup(f"<div class='meta'>{escape(last.filename)}, line {last.line}</div>")
+
+    return listing
+
+
+def _figures(test: TestResult) -> list[Markup]:
+    out = []
+    for record in test.records:
+        svg = record_svg(record)
+        if svg is not None:
+            out.append(Markup(svg))
+    return out
+
+
+def feedback_html(result: StudentResult, title: str) -> str:
+    """One student's feedback page: every task, every test, hints, code and recorded plots."""
+    template = _environment().get_template("feedback.html.j2")
+    return template.render(result=result, title=title, code_listing=_code_listing(result.sources), figures=_figures)
+
+
+def summary_html(title: str, task_ids: Sequence[str], results: Sequence[dict[str, Any]], ignored: Sequence[str]) -> str:
+    """The class page: histogram, table of students, pass rates hardest first, common diagnoses."""
+    results = sorted(results, key=lambda r: r["student"])
+    graded = [r for r in results if r["status"] == "graded"]
+    max_score = results[0]["max_score"] if results else 0
+    scores = [r["score"] for r in results]
+    template = _environment().get_template("summary.html.j2")
+    return template.render(
+        title=title,
+        task_ids=task_ids,
+        results=results,
+        max_score=max_score,
+        mean=sum(scores) / len(scores) if scores else 0,
+        histogram=Markup(histogram_svg(scores, max_score)) if results else "",
+        test_rates=_test_rates(graded),
+        diagnoses=_common_diagnoses(graded),
+        unreadable=[r for r in results if r["status"] != "graded"],
+        ignored=ignored,
+    )
+
+
+def _test_rates(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    passed: Counter[tuple[str, str]] = Counter()
+    seen: Counter[tuple[str, str]] = Counter()
+    for result in results:
+        for task in result["tasks"]:
+            for test in task["tests"]:
+                key = (task["id"], test["name"])
+                seen[key] += 1
+                passed[key] += bool(test["passed"])
+    rows = [{"task": k[0], "name": k[1], "rate": passed[k] / seen[k]} for k in seen]
+    return sorted(rows, key=lambda row: (row["rate"], row["task"], row["name"]))
+
+
+def _common_diagnoses(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for result in results:
+        for task in result["tasks"]:
+            codes = {d for test in task["tests"] for d in test["diagnoses"]}
+            counts.update((task["id"], code) for code in codes)
+    total = len(results) or 1
+    rows = [{"task": t, "code": c, "share": n / total} for (t, c), n in counts.items()]
+    return sorted(rows, key=lambda row: (-row["share"], row["task"], row["code"]))[:20]

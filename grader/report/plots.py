@@ -1,0 +1,80 @@
+"""Recorded test data drawn as inline SVG with matplotlib: weight images, curves."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from grader.model import Record  # noqa: E402
+
+plt.rcParams["svg.hashsalt"] = "grader"  # the same figure gives the same SVG bytes
+
+
+def _svg(figure: Any) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
+def images_svg(record: Record) -> str:
+    """One row of small images per group (e.g. the student's ten weight images above the reference's)."""
+    groups: dict[str, Any] = dict(record.payload.get("groups", {}))  # type: ignore[call-overload]
+    shape = tuple(record.payload.get("shape", (28, 28)))  # type: ignore[arg-type]
+    rows = [(label, np.asarray(values, dtype=float)) for label, values in groups.items()]
+    columns = max((len(v) for _, v in rows), default=1)
+    figure, axes = plt.subplots(len(rows), columns, figsize=(columns * 0.9, len(rows) * 1.0), squeeze=False)
+    for row, (label, images) in enumerate(rows):
+        for column in range(columns):
+            ax = axes[row][column]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if column < len(images):
+                ax.imshow(images[column].reshape(shape), cmap="gray")
+            if column == 0:
+                ax.set_ylabel(label, fontsize=8)
+    figure.suptitle(record.title, fontsize=9)
+    return _svg(figure)
+
+
+def series_svg(record: Record) -> str:
+    """Curves against a shared x axis, one line per label (student, reference)."""
+    payload = record.payload
+    figure, ax = plt.subplots(figsize=(4.2, 2.8))
+    x = np.asarray(payload.get("x", []), dtype=float)
+    for label, values in dict(payload.get("lines", {})).items():  # type: ignore[call-overload]
+        ax.plot(x, np.asarray(values, dtype=float), marker="o", label=label)
+    if payload.get("log_x"):
+        ax.set_xscale("log")
+    ax.set_xlabel(str(payload.get("xlabel", "")))
+    ax.set_ylabel(str(payload.get("ylabel", "")))
+    ax.set_title(record.title, fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _svg(figure)
+
+
+def record_svg(record: Record) -> str | None:
+    """The SVG for a record, or None for records that are not drawn."""
+    if record.kind == "images":
+        return images_svg(record)
+    if record.kind == "series":
+        return series_svg(record)
+    return None
+
+
+def histogram_svg(scores: list[float], max_score: float) -> str:
+    """The class's score histogram."""
+    figure, ax = plt.subplots(figsize=(5, 2.6))
+    ax.hist(scores, bins=np.linspace(0, max_score or 1, 11), color="#4c72b0", edgecolor="white")
+    ax.set_xlabel("score")
+    ax.set_ylabel("students")
+    ax.grid(alpha=0.3, axis="y")
+    return _svg(figure)

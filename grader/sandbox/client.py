@@ -1,0 +1,226 @@
+"""The host's end of one worker: start it, send a request, wait with a deadline, kill it.
+
+What the worker says is decoded by the strict codec and checked like user input.
+Any failure of the worker (a hang, a death, a garbled message) becomes a
+`StudentError` with the diagnosis the test will carry, and the worker is killed:
+the next request needs a new worker.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.model import Diagnosis, TraceFrame
+from grader.sandbox import codec
+from grader.sandbox.launcher import Limits, apply_limits, sandbox_environment, worker_command
+
+START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong in the worker, as data: the diagnosis, a message and student frames."""
+
+    diagnosis: Diagnosis
+    message: str
+    frames: tuple[TraceFrame, ...] = ()
+    exception_type: str = ""
+
+
+class StudentError(Exception):
+    """Student code failed (raised, hung, died, exceeded memory); carries a `Failure`."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+_KINDS = {
+    "not_implemented": Diagnosis.NOT_IMPLEMENTED,
+    "undefined_name": Diagnosis.UNDEFINED_NAME,
+    "memory_limit": Diagnosis.MEMORY_LIMIT,
+    "syntax_error": Diagnosis.SYNTAX_ERROR,
+}
+
+
+def failure_from_reply(error: Any) -> Failure:
+    """Check an error reply from the worker field by field and turn it into a `Failure`."""
+    if type(error) is not dict:
+        return Failure(Diagnosis.EXCEPTION, "the worker sent a malformed error")
+    kind = error.get("kind")
+    type_name = str(error.get("type", "Exception"))[:100]
+    message = str(error.get("message", ""))[:2000]
+    frames = tuple(
+        TraceFrame(str(f[0])[:300], int(f[1]), str(f[2])[:200])
+        for f in (error.get("frames") or [])[:20]
+        if type(f) is list and len(f) == 3 and type(f[1]) is int
+    )
+    if kind == "exit":
+        text = f"the code called exit ({type_name}: {message}) instead of returning a value"
+        return Failure(Diagnosis.EXCEPTION, text, frames, type_name)
+    diagnosis = _KINDS.get(str(kind), Diagnosis.EXCEPTION)
+    text = f"{type_name}: {message}" if message else type_name
+    return Failure(diagnosis, text, frames, type_name)
+
+
+class WorkerProcess:
+    """One sandboxed worker process and the channel to it."""
+
+    def __init__(self, python: str, limits: Limits, preload: tuple[str, ...] = ("numpy",)) -> None:
+        self.limits = limits
+        self.workdir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
+        os.chmod(self.workdir, 0o777)
+        req_read, self._req_write = os.pipe()
+        self._resp_read, resp_write = os.pipe()
+        command = worker_command(python, self.workdir, req_read, resp_write, preload)
+        self.process = subprocess.Popen(
+            command,
+            pass_fds=(req_read, resp_write),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.workdir,
+            env=sandbox_environment(self.workdir),
+            start_new_session=True,
+            preexec_fn=lambda: apply_limits(limits),
+        )
+        os.close(req_read)
+        os.close(resp_write)
+        self.alive = True
+        self.ready = False
+        self.started = time.perf_counter()
+
+    def wait_ready(self) -> None:
+        """Block until the worker has imported its preloads and said it is ready."""
+        if self.ready:
+            return
+        reply = self._receive(START_TIMEOUT)
+        if reply != {"ready": True}:
+            self.kill()
+            raise StudentError(Failure(Diagnosis.EXCEPTION, "the sandbox worker did not start"))
+        self.ready = True
+
+    def request(self, message: dict[str, Any], timeout: float, resolve_handle: Any) -> Any:
+        """Send one request and return the decoded `ok` value, or raise `StudentError`."""
+        if not self.alive:
+            raise StudentError(Failure(Diagnosis.EXCEPTION, "the student's code already crashed the worker"))
+        self.wait_ready()
+        try:
+            frame = codec.encode(message, _outgoing_handle)
+        except codec.CodecError as error:
+            raise TypeError(f"a test tried to send something that is not plain data: {error}") from None
+        try:
+            codec.write_message(self._req_write, frame)
+        except OSError:
+            failure = self._death_failure()
+            self.kill()
+            raise StudentError(failure) from None
+        reply = self._receive(timeout, resolve_handle)
+        if type(reply) is not dict or len(reply) != 1:
+            self.kill()
+            raise StudentError(Failure(Diagnosis.EXCEPTION, "the worker broke the protocol"))
+        if "ok" in reply:
+            return reply["ok"]
+        if "error" in reply:
+            raise StudentError(failure_from_reply(reply["error"]))
+        self.kill()
+        raise StudentError(Failure(Diagnosis.EXCEPTION, "the worker broke the protocol"))
+
+    def _receive(self, timeout: float, resolve_handle: Any = None) -> Any:
+        deadline = time.monotonic() + timeout
+        try:
+            header = self._read(codec.HEADER.size, deadline)
+            (size,) = codec.HEADER.unpack(header)
+            if size > codec.MAX_MESSAGE_BYTES:
+                raise codec.CodecError(f"a reply of {size} bytes")
+            return codec.decode(self._read(size, deadline), resolve_handle)
+        except TimeoutError:
+            self.kill()
+            raise StudentError(
+                Failure(Diagnosis.TIMEOUT, f"it ran for more than {timeout:.3g} s (the time limit) and was stopped")
+            ) from None
+        except EOFError:
+            failure = self._death_failure()
+            self.kill()
+            raise StudentError(failure) from None
+        except codec.CodecError as error:
+            self.kill()
+            raise StudentError(Failure(Diagnosis.EXCEPTION, f"it returned something that is not plain data ({error})")) from None
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        remaining = size
+        while remaining:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self._resp_read], [], [], left)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self._resp_read, min(remaining, 1 << 20))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _death_failure(self) -> Failure:
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is not None and code < 0 and -code == signal.SIGXCPU:
+            return Failure(Diagnosis.TIMEOUT, "it used up the worker's CPU time and was stopped")
+        if code is not None and code < 0 and -code == signal.SIGSEGV:
+            return Failure(Diagnosis.EXCEPTION, "the worker crashed (segmentation fault)")
+        return Failure(
+            Diagnosis.EXCEPTION,
+            f"the worker process ended during the call (exit status {code}): the code called os._exit, "
+            "was killed, or crashed the interpreter",
+        )
+
+    def kill(self) -> None:
+        """Kill the worker's whole process group and remove its working directory."""
+        if self.alive:
+            self.alive = False
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+            for fd in (self._req_write, self._resp_read):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __del__(self) -> None:
+        if getattr(self, "alive", False):
+            self.kill()
+
+
+def _outgoing_handle(value: Any) -> Any:
+    """Host objects that may cross to the worker: only handles to the worker's own objects."""
+    wire = getattr(value, "wire", None)
+    if isinstance(wire, codec.Handle):
+        return codec.to_wire(wire)
+    raise codec.CodecError(f"cannot send a value of type {type(value).__name__}")
+
+
+def default_python() -> str:
+    """The interpreter workers run with unless the assignment names another."""
+    return os.environ.get("GRADER_WORKER_PYTHON") or sys.executable

@@ -1,0 +1,142 @@
+"""How a worker process is started: the isolation layer, its limits and its environment.
+
+Three layers, strongest first, chosen once per process:
+
+- `bwrap`: user, mount, PID, network, IPC and UTS namespaces. The worker sees the
+  interpreter and system libraries read-only, its own empty working directory and
+  nothing else of the file system; it has no network; its whole PID namespace dies
+  with it.
+- `unshare`: user, PID, network and mount namespaces, but the file system stays visible
+  (read-only protection then rests on file permissions).
+- `none`: process limits only, for systems without namespaces. The grader says so once.
+
+Limits that apply in every layer come from `setrlimit` in the child before exec:
+address space, CPU seconds, file size, core dumps off.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Isolation = Literal["bwrap", "unshare", "none"]
+WORKER_DIR = Path(__file__).resolve().parent
+SANDBOX_HOME = "/sandbox"
+SANDBOX_CODE = "/opt/grader-worker"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one worker."""
+
+    call_timeout: float = 10.0
+    test_timeout: float = 60.0
+    memory_mb: int = 2048
+    cpu_seconds: int = 900
+    file_size_mb: int = 64
+    max_processes: int = 0  # 0: no RLIMIT_NPROC (it counts every process of the user)
+
+
+@functools.cache
+def available_isolation(python: str) -> Isolation:
+    """The strongest isolation layer that really works on this machine."""
+    if os.environ.get("GRADER_ISOLATION") in ("bwrap", "unshare", "none"):
+        return os.environ["GRADER_ISOLATION"]  # type: ignore[return-value]
+    for layer in ("bwrap", "unshare"):
+        command = _wrap(layer, python, Path("/tmp"), [python, "-c", "pass"])  # type: ignore[arg-type]
+        if shutil.which(command[0]) is None:
+            continue
+        try:
+            probe = subprocess.run(command, capture_output=True, timeout=20, cwd="/tmp")
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0:
+            return layer  # type: ignore[return-value]
+    return "none"
+
+
+def worker_command(python: str, workdir: Path, req_fd: int, resp_fd: int, preload: tuple[str, ...]) -> list[str]:
+    """The full command line that starts a worker in the chosen isolation layer."""
+    layer = available_isolation(python)
+    script = f"{SANDBOX_CODE}/worker.py" if layer == "bwrap" else str(WORKER_DIR / "worker.py")
+    inner = [python, "-I", "-B", script, str(req_fd), str(resp_fd), *preload]
+    return _wrap(layer, python, workdir, inner)
+
+
+def _wrap(layer: Isolation, python: str, workdir: Path, inner: list[str]) -> list[str]:
+    if layer == "bwrap":
+        return ["bwrap", *_bwrap_arguments(python, workdir), "--", *inner]
+    if layer == "unshare":
+        return ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--net", "--mount", *inner]
+    return inner
+
+
+def _bwrap_arguments(python: str, workdir: Path) -> list[str]:
+    args = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # first: later binds may sit inside /tmp
+    for system_dir in ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc/alternatives"):
+        if os.path.exists(system_dir):
+            args += ["--ro-bind", system_dir, system_dir]
+    for path in sorted(_interpreter_paths(python)):
+        args += ["--ro-bind", path, path]
+    for name in ("worker.py", "codec.py"):
+        args += ["--ro-bind", str(WORKER_DIR / name), f"{SANDBOX_CODE}/{name}"]
+    args += ["--bind", str(workdir), SANDBOX_HOME, "--chdir", SANDBOX_HOME]
+    args += ["--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]
+    return args
+
+
+def _interpreter_paths(python: str) -> set[str]:
+    """The folders the worker's interpreter needs: its prefix and where its packages live."""
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        candidates = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+        candidates.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
+    else:
+        candidates = set(_ask_interpreter(python))
+    candidates.add(str(Path(python).resolve().parent.parent))
+    candidates.add(str(Path(python).parent.parent))
+    return {p for p in candidates if p and os.path.isdir(p) and p not in ("/", "/usr")}
+
+
+def _ask_interpreter(python: str) -> list[str]:
+    script = "import sys, sysconfig; print('\\n'.join([sys.prefix, sys.base_prefix, *sysconfig.get_paths().values(), *sys.path]))"
+    out = subprocess.run([python, "-I", "-c", script], capture_output=True, text=True, timeout=30, check=True)
+    return [line for line in out.stdout.splitlines() if line]
+
+
+def sandbox_environment(workdir: Path) -> dict[str, str]:
+    """A minimal environment: no secrets, one BLAS thread, deterministic hashing."""
+    home = SANDBOX_HOME if available_isolation(sys.executable) == "bwrap" else str(workdir)
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": f"{home}/.matplotlib",
+        "TMPDIR": "/tmp" if home == SANDBOX_HOME else str(workdir),
+    }
+
+
+def apply_limits(limits: Limits) -> None:
+    """Called in the child between fork and exec: the limits every layer shares."""
+    memory = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+    size = limits.file_size_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if limits.max_processes:
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))

@@ -1,0 +1,254 @@
+"""The `student` the tests see: names, objects and calls that reach into the worker.
+
+A test writes `student.task2a.BinaryModel()` or `student.posterior_mu(x, 1.0, 2.0)`
+as if the code were local. Behind it, `StudentSession` owns the worker: it loads the
+extracted program, restarts a fresh worker after a crash, and gives each call the
+time left in the test's budget. Objects that are not plain data come back as
+`RemoteObject`s; their comparisons are the host's (identity), never the student's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from grader.model import Diagnosis, Program
+from grader.sandbox import codec
+from grader.sandbox.client import Failure, StudentError, WorkerProcess
+from grader.sandbox.launcher import Limits
+
+
+class WorkerPool:
+    """Keeps one worker started ahead, so that its start-up overlaps the previous student's tests."""
+
+    def __init__(self, python: str, limits: Limits, preload: tuple[str, ...]) -> None:
+        self.python = python
+        self.limits = limits
+        self.preload = preload
+        self._spare: WorkerProcess | None = None
+
+    def take(self) -> WorkerProcess:
+        worker = self._spare if self._spare is not None and self._spare.alive else None
+        if worker is None:
+            worker = WorkerProcess(self.python, self.limits, self.preload)
+        self._spare = WorkerProcess(self.python, self.limits, self.preload)
+        return worker
+
+    def close(self) -> None:
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
+
+
+class StudentSession:
+    """One student's program in a worker, restarted on demand, with a per-test deadline."""
+
+    def __init__(self, program: Program, pool: WorkerPool, inject: dict[str, Any]) -> None:
+        self.program = program
+        self.pool = pool
+        self.inject = inject
+        self.worker: WorkerProcess | None = None
+        self.generation = 0
+        self.deadline = float("inf")
+        self.helpers: dict[str, str] = {}
+
+    # -- lifecycle
+
+    def start_test(self, seed: int, budget: float) -> None:
+        """Begin a test: a fresh worker if the last one died, the test's seed, the test's deadline."""
+        self.deadline = time.monotonic() + budget
+        self.request({"op": "seed", "seed": seed})
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+    def _live_worker(self) -> WorkerProcess:
+        if self.worker is None or not self.worker.alive:
+            self.worker = self.pool.take()
+            self.generation += 1
+            modules = [
+                {
+                    "name": m.name,
+                    "units": [
+                        {"filename": u.filename, "first_line": u.first_line, "source": u.source, "binds": list(u.binds)}
+                        for u in m.units
+                    ],
+                }
+                for m in self.program.modules
+            ]
+            self.worker.request({"op": "load", "modules": modules, "inject": self.inject}, 120.0, None)
+            for name, source in self.helpers.items():
+                self.worker.request({"op": "helper", "name": name, "source": source}, 30.0, None)
+        return self.worker
+
+    # -- requests
+
+    def request(self, message: dict[str, Any], generation: int | None = None) -> Any:
+        """Send a request within the test's deadline and the per-call limit."""
+        if generation is not None and generation != self.generation:
+            raise StudentError(
+                Failure(Diagnosis.EXCEPTION, "this object belonged to a worker that crashed earlier in the test")
+            )
+        worker = self._live_worker()
+        generation = self.generation
+        left = self.deadline - time.monotonic()
+        timeout = max(0.05, min(self.pool.limits.call_timeout, left))
+        return worker.request(message, timeout, lambda id, type_name: RemoteObject(self, generation, id, type_name))
+
+    def lookup(self, module: str, name: str) -> Any:
+        return self.request({"op": "resolve", "module": module, "name": name})
+
+    def add_helper(self, name: str, source: str) -> None:
+        """Place non-secret helper code (written by the instructor) in the worker as module `name`."""
+        self.helpers[name] = source
+        if self.worker is not None and self.worker.alive:
+            self.worker.request({"op": "helper", "name": name, "source": source}, 30.0, None)
+
+
+class RemoteObject:
+    """A handle to an object living in the worker; attribute access and calls go there."""
+
+    __slots__ = ("_session", "_generation", "_id", "_type")
+
+    def __init__(self, session: StudentSession, generation: int, id: int, type_name: str) -> None:
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_generation", generation)
+        object.__setattr__(self, "_id", id)
+        object.__setattr__(self, "_type", type_name)
+
+    def _ask(self, op: str, **fields: Any) -> Any:
+        return self._session.request({"op": op, "target": self._id, **fields}, self._generation)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._ask("getattr", name=name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._ask("setattr", name=name, value=value)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._ask("call", args=list(args), kwargs=kwargs)
+
+    def call_method(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a method in one round trip (also special methods, which `__getattr__` will not fetch)."""
+        return self._ask("call", method=method, args=list(args), kwargs=kwargs)
+
+    def __iter__(self) -> Iterator[Any]:
+        iterator = self.call_method("__iter__")
+        if not isinstance(iterator, RemoteObject):
+            yield from iterator if isinstance(iterator, (list, tuple)) else ()
+            return
+        while True:
+            step = iterator._ask("next")
+            if type(step) is not dict:
+                raise StudentError(Failure(Diagnosis.EXCEPTION, "the worker broke the iteration protocol"))
+            if step.get("stop"):
+                return
+            yield step.get("value")
+
+    def __len__(self) -> int:
+        try:
+            value = self.call_method("__len__")
+        except StudentError as error:
+            if error.failure.exception_type == "AttributeError":
+                raise TypeError(f"the student's {self._type} has no len()") from None
+            raise
+        if type(value) is not int or value < 0:
+            raise StudentError(Failure(Diagnosis.WRONG_SHAPE, "__len__ did not return a non-negative int"))
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.call_method("__getitem__", key)
+
+    def __repr__(self) -> str:
+        return f"<student {self._type} object>"
+
+    def __eq__(self, other: object) -> bool:
+        """The same worker object (decided by the host, never by the student's `__eq__`)."""
+        return (
+            isinstance(other, RemoteObject)
+            and other._session is self._session
+            and other._generation == self._generation
+            and other._id == self._id
+        )
+
+    def __hash__(self) -> int:
+        return hash((id(self._session), self._generation, self._id))
+
+    def __bool__(self) -> bool:
+        return True
+
+    @property
+    def wire(self) -> codec.Handle:
+        return codec.Handle(self._id, self._type)
+
+
+class ModuleView:
+    """`student.task2a`: the names of one module of the hand-in, as the assignment declares them."""
+
+    def __init__(self, namespace: StudentNamespace, module: str) -> None:
+        self._namespace = namespace
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return self._namespace.get(f"{self._module}:{name}")
+
+
+class StudentNamespace:
+    """The `student` fixture: needed names resolved through the extraction, fetched from the worker."""
+
+    def __init__(self, session: StudentSession, needs: tuple[str, ...]) -> None:
+        self._session = session
+        self._needs = needs
+        self._modules = {_module_key(n) for n in needs if ":" in n}
+
+    def get(self, need: str) -> Any:
+        """The student's object for a need as written in assignment.toml (`"task2a:BinaryModel"`)."""
+        full = next((n for n in self._needs if n == need or _short(n) == need), need)
+        resolved = self._session.program.resolve(full)
+        if resolved is None:
+            finding = next((f for f in self._session.program.findings if f.need == full), None)
+            if finding is not None:
+                raise StudentError(Failure(finding.diagnosis, finding.message))
+            raise StudentError(Failure(Diagnosis.NOT_IMPLEMENTED, f"{_short(full).split(':')[-1]} is not defined"))
+        return self._session.lookup(resolved.module, resolved.name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._modules:
+            return ModuleView(self, name)
+        return self.get(name)
+
+    def tensor(self, array: Any) -> codec.TensorRequest:
+        """Ask for `array` to arrive in the worker as a torch tensor."""
+        import numpy as np
+
+        return codec.TensorRequest(np.asarray(array))
+
+    def helper(self, name: str, source: str) -> Any:
+        """Place instructor helper code in the worker and return the module's view."""
+        self._session.add_helper(name, source)
+        return _HelperView(self._session, name)
+
+
+class _HelperView:
+    def __init__(self, session: StudentSession, module: str) -> None:
+        self._session = session
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return self._session.lookup(self._module, name)
+
+
+def _module_key(need: str) -> str:
+    """`"task4*|task3a:SoftmaxModel"` is reached as `student.task3a` (the last alternative)."""
+    return need.split(":", 1)[0].split("|")[-1]
+
+
+def _short(need: str) -> str:
+    return f"{_module_key(need)}:{need.split(':', 1)[1]}" if ":" in need else need

@@ -1,0 +1,143 @@
+"""Run the instructor's tests against one student's program, each test becoming a `TestOutcome`.
+
+Tests run on the host. They reach the student through the `student` fixture, whose
+every call crosses into the sandboxed worker with the test's remaining time budget.
+Whatever goes wrong becomes data: a failed check, a student exception, a timeout, a
+dead worker, or a test that could not make sense of the student's result.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.assignment import Assignment
+from grader.model import Diagnosis, Finding, Program, TestOutcome
+from grader.sandbox.client import StudentError
+from grader.sandbox.proxy import StudentNamespace, StudentSession, WorkerPool
+from grader.testing.checks import CheckFailed
+from grader.testing.collect import InstructorTest, Suite
+from grader.testing.fixtures import Recorder, ReferenceNamespace
+
+
+@dataclass(frozen=True)
+class TestContext:
+    """What every test of a batch shares: loaded once per process."""
+
+    assignment: Assignment
+    suite: Suite
+    reference: ReferenceNamespace | None
+    data: Mapping[str, Any]
+    inject: Mapping[str, Any]
+
+
+def test_seed(assignment_id: str, test: InstructorTest) -> int:
+    """A fixed seed per test, the same on every run and every machine."""
+    return zlib.crc32(f"{assignment_id}::{test.ident}".encode())
+
+
+def run_suite(context: TestContext, program: Program, pool: WorkerPool) -> tuple[TestOutcome, ...]:
+    """Every test of the suite against one program; a fresh worker after any crash."""
+    session = StudentSession(program, pool, dict(context.inject))
+    try:
+        return tuple(run_test(context, test, session) for test in context.suite.tests)
+    finally:
+        session.close()
+
+
+def run_test(context: TestContext, test: InstructorTest, session: StudentSession) -> TestOutcome:
+    """One test, with its fixtures, seed and time budget."""
+    needs = context.assignment.task(test.task).needs
+    recorder = Recorder()
+    seed = test_seed(context.assignment.id, test)
+    budget = test.timeout or context.assignment.limits.test_timeout
+    started = time.perf_counter()
+    passed, message, diagnoses, frames = True, "", (), ()
+    try:
+        session.start_test(seed, budget)
+        test.function(**_fixtures(test, context, session, needs, recorder, seed))
+    except CheckFailed as failure:
+        passed, message, diagnoses = False, failure.message, failure.diagnoses
+    except StudentError as error:
+        passed, message, diagnoses = False, error.failure.message, (error.failure.diagnosis,)
+        frames = error.failure.frames
+    except AssertionError as failure:
+        # pytest's rewritten asserts print both sides: in a hidden test that would reveal the expected value
+        passed = False
+        message = _assertion_text(failure) if test.visibility == "public" else "a check of this hidden test failed"
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+        passed, diagnoses = False, (Diagnosis.WRONG_SHAPE,)
+        message = f"the test could not use the result: {type(error).__name__}: {_short(str(error))}"
+    except Exception as error:  # the test itself broke on this submission's result
+        passed, diagnoses = False, (Diagnosis.EXCEPTION,)
+        message = f"the test could not run: {type(error).__name__}: {_short(str(error))}"
+    if not passed:
+        diagnoses, message = _with_findings(diagnoses, message, session.program.findings_for(needs))
+    return TestOutcome(
+        name=test.name,
+        task=test.task,
+        visibility=test.visibility,
+        passed=passed,
+        message=message,
+        diagnoses=tuple(dict.fromkeys(diagnoses)),
+        weight=test.points,
+        duration=time.perf_counter() - started,
+        records=tuple(recorder.records),
+        traceback=tuple(frames),
+    )
+
+
+def _fixtures(
+    test: InstructorTest,
+    context: TestContext,
+    session: StudentSession,
+    needs: tuple[str, ...],
+    recorder: Recorder,
+    seed: int,
+) -> dict[str, Any]:
+    available: dict[str, Any] = {
+        "student": StudentNamespace(session, needs),
+        "reference": context.reference,
+        "data": context.data,
+        "settings": context.assignment.settings,
+        "rng": np.random.default_rng(seed),
+        "seed": seed,
+        "record": recorder,
+        **dict(test.parameters),
+    }
+    wanted = inspect.signature(test.function).parameters
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise RuntimeError(f"{test.ident} asks for unknown fixture(s): {', '.join(unknown)}")
+    if "reference" in wanted and context.reference is None:
+        raise RuntimeError(f"{test.ident} needs the reference, which is not available here")
+    return {name: available[name] for name in wanted}
+
+
+def _with_findings(
+    diagnoses: tuple[Diagnosis, ...], message: str, findings: tuple[Finding, ...]
+) -> tuple[tuple[Diagnosis, ...], str]:
+    """Add what extraction found (an undefined global, a syntax error) to a failure it explains."""
+    for finding in findings:
+        if finding.diagnosis in (Diagnosis.UNDEFINED_NAME, Diagnosis.SYNTAX_ERROR, Diagnosis.NOT_IMPLEMENTED):
+            if finding.message not in message and (
+                finding.diagnosis in diagnoses or Diagnosis.EXCEPTION in diagnoses or not diagnoses
+            ):
+                diagnoses = (*diagnoses, finding.diagnosis)
+                message = f"{message}\n{finding.message}" if message else finding.message
+    return diagnoses, message
+
+
+def _assertion_text(failure: AssertionError) -> str:
+    text = str(failure).strip()
+    return _short(text) if text else "an assertion of the test failed"
+
+
+def _short(text: str, limit: int = 600) -> str:
+    return text if len(text) <= limit else text[:limit] + " ..."

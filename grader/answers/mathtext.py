@@ -1,0 +1,125 @@
+"""The math of a written answer: its last `\\boxed{}`, display or inline math, and the right-hand side."""
+
+from __future__ import annotations
+
+import re
+
+_BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_DISPLAY = re.compile(
+    r"\$\$(?P<dollars>.+?)\$\$"
+    r"|\\\[(?P<brackets>.+?)\\\]"
+    r"|\\begin\{(?P<env>equation|align|alignat|gather|multline|eqnarray|aligned|gathered|split|flalign"
+    r"|displaymath|math)(?P<star>\*?)\}(?P<body>.*?)\\end\{(?P=env)(?P=star)\}",
+    re.S,
+)
+_INLINE = re.compile(r"(?<![\\$])\$(?!\$)(?P<dollar>.+?)(?<![\\$])\$(?!\$)|\\\((?P<paren>.+?)\\\)", re.S)
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[^}]*\}(?:\{[^}]*\})?")
+_LINE_BREAK = re.compile(r"\\\\(?:\[[^\]]*\])?")
+_DROPPED = re.compile(r"\\(?:nonumber|notag)\b|\\(?:label|tag)\s*\{[^}]*\}")
+_EDGE = r"(?:\s|[.,;:]|\\[,;:! ]|\\q?quad\b)+"
+_TRAILING = re.compile(_EDGE + r"$")
+_LEADING = re.compile(r"^" + _EDGE)
+_STACKED_RELATION = re.compile(r"\\(?:stackrel|overset)\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*=\s*\}")
+_RELATIONS = ("\\coloneqq", "\\approx", "\\equiv", "\\triangleq", "\\doteq", ":=", "=")
+
+
+def matching_brace(text: str, open_index: int) -> int | None:
+    """The index of the `}` closing the `{` at `open_index`, skipping escaped braces; None if unbalanced."""
+    depth = 0
+    i = open_index
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def boxed_contents(text: str) -> tuple[str, ...]:
+    """The contents of every `\\boxed{...}` in `text`, in order (unbalanced ones are skipped)."""
+    found = []
+    for match in _BOXED.finditer(text):
+        close = matching_brace(text, match.end() - 1)
+        if close is not None:
+            found.append(text[match.end() : close])
+    return tuple(found)
+
+
+def clean_math(math: str) -> str:
+    """Math without alignment marks, environments, labels, line breaks and trailing punctuation."""
+    math = _ENVIRONMENT.sub(" ", math)
+    math = _LINE_BREAK.sub(" ", math)
+    math = _DROPPED.sub(" ", math)
+    math = math.replace("&", " ")
+    math = _TRAILING.sub("", math)
+    return _LEADING.sub("", math).strip()
+
+
+def _display_and_inline(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    display: list[str] = []
+    for match in _DISPLAY.finditer(text):
+        display.append(match.group("dollars") or match.group("brackets") or match.group("body") or "")
+    rest = _DISPLAY.sub(lambda m: " " * len(m.group(0)), text)
+    inline = tuple(m.group("dollar") or m.group("paren") or "" for m in _INLINE.finditer(rest))
+    return tuple(display), inline
+
+
+def math_segments(text: str) -> tuple[str, ...]:
+    """The math pieces an answer is read from, cleaned: its boxes, else its display math, else its inline math."""
+    boxed = boxed_contents(text)
+    if boxed:
+        return tuple(clean_math(b) for b in boxed)
+    display, inline = _display_and_inline(text)
+    return tuple(clean_math(m) for m in (display or inline))
+
+
+def extract_math(text: str) -> str | None:
+    """The math answer in `text`: the right-hand side of its last box, display or inline math; None if none."""
+    segments = math_segments(text)
+    if not segments:
+        return None
+    return right_hand_side(segments[-1])
+
+
+def right_hand_side(math: str) -> str:
+    """What follows the last top-level `=` (or `\\approx`, `:=`) of `math`; all of it if there is none."""
+    math = _STACKED_RELATION.sub("=", math)
+    depth = 0
+    cut = -1
+    i = 0
+    while i < len(math):
+        char = math[i]
+        if char == "\\" and i + 1 < len(math) and not math[i + 1].isalpha():
+            i += 2  # an escaped character such as \{ never opens a group
+            continue
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth -= 1
+        elif depth == 0:
+            relation = _relation_at(math, i)
+            if relation:
+                cut = i + len(relation)
+                i = cut
+                continue
+        i += 1
+    return clean_math(math[cut:]) if cut >= 0 else clean_math(math)
+
+
+def _relation_at(math: str, i: int) -> str | None:
+    for relation in _RELATIONS:
+        if not math.startswith(relation, i):
+            continue
+        if relation == "=" and (math[i - 1 : i] in ("<", ">", "!", "=") or math[i + 1 : i + 2] == "="):
+            return None
+        if relation.startswith("\\") and math[i + len(relation) : i + len(relation) + 1].isalpha():
+            continue
+        return relation
+    return None

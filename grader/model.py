@@ -7,14 +7,14 @@ one; nothing is mutated after construction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 CellKind = Literal["code", "markdown", "raw"]
 Visibility = Literal["public", "hidden"]
 
 
-class Diagnosis(str, Enum):
+class Diagnosis(StrEnum):
     """The contract's vocabulary for what went wrong in a failed test."""
 
     NOT_IMPLEMENTED = "not_implemented"

@@ -116,5 +116,5 @@ def _common_diagnoses(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]
             codes = {d for test in task["tests"] for d in test["diagnoses"]}
             counts.update((task["id"], code) for code in codes)
     total = len(results) or 1
-    rows = [{"task": t, "code": c, "share": n / total} for (t, c), n in counts.items()]
-    return sorted(rows, key=lambda row: (-row["share"], row["task"], row["code"]))[:20]
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:20]
+    return [{"task": t, "code": c, "share": n / total} for (t, c), n in ordered]

@@ -27,7 +27,7 @@ def _svg(figure: Any) -> str:
 def images_svg(record: Record) -> str:
     """One row of small images per group (e.g. the student's ten weight images above the reference's)."""
     groups: dict[str, Any] = dict(record.payload.get("groups", {}))  # type: ignore[call-overload]
-    shape = tuple(record.payload.get("shape", (28, 28)))  # type: ignore[arg-type]
+    shape: tuple[int, ...] = tuple(record.payload.get("shape", (28, 28)))  # type: ignore[arg-type]
     rows = [(label, np.asarray(values, dtype=float)) for label, values in groups.items()]
     columns = max((len(v) for _, v in rows), default=1)
     figure, axes = plt.subplots(len(rows), columns, figsize=(columns * 0.9, len(rows) * 1.0), squeeze=False)
@@ -73,7 +73,7 @@ def record_svg(record: Record) -> str | None:
 def histogram_svg(scores: list[float], max_score: float) -> str:
     """The class's score histogram."""
     figure, ax = plt.subplots(figsize=(5, 2.6))
-    ax.hist(scores, bins=np.linspace(0, max_score or 1, 11), color="#4c72b0", edgecolor="white")
+    ax.hist(scores, bins=[float(b) for b in np.linspace(0, max_score or 1, 11)], color="#4c72b0", edgecolor="white")
     ax.set_xlabel("score")
     ax.set_ylabel("students")
     ax.grid(alpha=0.3, axis="y")

@@ -9,7 +9,6 @@ must carry `@pytest.mark.task("ID")` for a task of the assignment; the marks
 from __future__ import annotations
 
 import ast
-import importlib.util
 import inspect
 import itertools
 import sys

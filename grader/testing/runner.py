@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment
-from grader.model import Diagnosis, Finding, Program, TestOutcome
+from grader.model import Diagnosis, Finding, Program, TestOutcome, TraceFrame
 from grader.sandbox.client import StudentError
 from grader.sandbox.proxy import StudentNamespace, StudentSession, WorkerPool
 from grader.testing.checks import CheckFailed
@@ -58,7 +58,9 @@ def run_test(context: TestContext, test: InstructorTest, session: StudentSession
     seed = test_seed(context.assignment.id, test)
     budget = test.timeout or context.assignment.limits.test_timeout
     started = time.perf_counter()
-    passed, message, diagnoses, frames = True, "", (), ()
+    passed, message = True, ""
+    diagnoses: tuple[Diagnosis, ...] = ()
+    frames: tuple[TraceFrame, ...] = ()
     try:
         session.start_test(seed, budget)
         test.function(**_fixtures(test, context, session, needs, recorder, seed))

@@ -32,6 +32,7 @@ from grader.submission import discover
 from grader.testing.collect import collect
 from grader.testing.fixtures import injected_values, load_data, load_reference
 from grader.testing.runner import TestContext
+from grader.written import questions_of
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ def build_context(assignment: Assignment, include_hidden: bool = True) -> TestCo
     """Load tests, data and reference once for a grading process."""
     data = load_data(assignment)
     inject = injected_values(assignment, data)
-    reference = load_reference(assignment, inject) if include_hidden or assignment.reference else None
-    return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject)
+    reference = load_reference(assignment, inject)
+    return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject, questions_of(assignment))
 
 
 def new_pool(assignment: Assignment) -> WorkerPool:
@@ -141,9 +142,12 @@ def grade_batch(
 def _run(assignment: Assignment, todo: list[tuple[str, Path]], jobs: int, progress: bool) -> Iterator[StudentResult]:
     from tqdm import tqdm
 
-    bar = tqdm(total=len(todo), unit="student", disable=not progress or not todo, file=sys.stderr)
+    if not todo:
+        return
+    # built here first so that a broken test file, question or reference stops the batch with its message
+    context = build_context(assignment)
+    bar = tqdm(total=len(todo), unit="student", disable=not progress, file=sys.stderr)
     if jobs <= 1 or len(todo) <= 1:
-        context = build_context(assignment)
         pool = new_pool(assignment)
         try:
             for student, path in todo:

@@ -148,6 +148,7 @@ class TestOutcome:
     diagnoses: tuple[Diagnosis, ...] = ()
     weight: float | None = None  # explicit points from @pytest.mark.points, else None
     is_question: bool = False  # a written answer rather than a code test
+    partial: float | None = None  # fraction of the points earned, where partial credit applies
     duration: float = 0.0
     records: tuple[Record, ...] = ()
     traceback: tuple[TraceFrame, ...] = ()

@@ -15,6 +15,7 @@ from grader.sandbox.proxy import WorkerPool
 from grader.scoring import score
 from grader.submission import load
 from grader.testing.runner import TestContext, run_suite
+from grader.written import grade_written
 
 
 def grade_submission(context: TestContext, pool: WorkerPool, student: str, path: Path) -> StudentResult:
@@ -25,10 +26,11 @@ def grade_submission(context: TestContext, pool: WorkerPool, student: str, path:
     if not loaded.readable:
         outcomes = tuple(_unreadable_outcome(test.name, test.task, test.visibility, test.points)
                          for test in context.suite.tests)
+        outcomes += grade_written(context.questions, ())
         result = score(assignment, student, outcomes, loaded.problems or ("nothing could be read",), "unreadable")
         return _timed(result, started)
     program = extract(loaded.files, assignment.needs, frozenset(assignment.inject))
-    outcomes = run_suite(context, program, pool)
+    outcomes = run_suite(context, program, pool) + grade_written(context.questions, loaded.files)
     result = score(assignment, student, outcomes, loaded.problems)
     return _timed(result, started, program.modules)
 

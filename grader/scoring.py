@@ -40,7 +40,7 @@ def score(
                 name=o.name,
                 visibility=o.visibility,
                 passed=o.passed,
-                score=_round(m if o.passed else 0.0),
+                score=_round(m * _earned(o)),
                 max_score=_round(m),
                 message=o.message,
                 diagnoses=o.diagnoses,
@@ -61,6 +61,13 @@ def score(
         tasks=tuple(tasks),
         errors=errors,
     )
+
+
+def _earned(outcome: TestOutcome) -> float:
+    """The fraction of a test's points earned: all or nothing, or the partial credit it reports."""
+    if outcome.partial is not None:
+        return min(1.0, max(0.0, outcome.partial))
+    return 1.0 if outcome.passed else 0.0
 
 
 def _round(value: float) -> float:

@@ -22,7 +22,8 @@ def test_the_demo_assignment_loads_with_all_its_parts():
     assert assignment.settings["l2_convention"] == "lambda"
     assert dict(assignment.inject) == {"SCALE": "scale"}
     assert assignment.reference is not None and assignment.reference.name == "demo.py"
-    assert assignment.total_points == 30
+    assert assignment.total_points == 32
+    assert [q.id for q in assignment.questions] == ["q1"]
 
 
 def edited(tmp_path: Path, old: str, new: str) -> Path:
@@ -41,7 +42,7 @@ def edited(tmp_path: Path, old: str, new: str) -> Path:
         ("title = \"Demo", "titel = \"x\"\ntitle = \"Demo", "titel"),
         ("call_timeout = 3.0", "call_timeout = 3.0\nwall = 2", "sandbox.wall"),
         ("points = 10\nneeds = [\"mse_grad\"]", "points = 10\nneed = [\"mse_grad\"]", "tasks[0].need"),
-        ("total_points = 30", "total_points = 40", "total_points"),
+        ("total_points = 32", "total_points = 40", "total_points"),
         ("schema_version = 1", "schema_version = 7", "schema_version"),
         ("points = 10\nneeds = [\"mse_grad\"]", "points = \"ten\"\nneeds = [\"mse_grad\"]", "tasks[0].points"),
         ("id = \"demo\"", "id = \"other\"", "id"),

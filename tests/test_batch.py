@@ -36,6 +36,8 @@ def fit(model, X, y):
 def scaled_sum(values):
     return SCALE * sum(values)
 
+ANSWERS = {"q1": "(w*x - y)*x"}
+
 if __name__ == "__main__":
     raise SystemExit("never run")
 '''
@@ -56,6 +58,7 @@ def notebook_student(path: Path) -> Path:
     """The same solution as GOOD, spread over a notebook the way students write them."""
     return write(path, notebook(
         md("# Homework"),
+        md("## Answer q1\n\nThe derivative is $$\\frac{\\partial L}{\\partial w} = x (w x - y)$$"),
         code("%matplotlib inline\n!pip install numpy\nimport numpy as np", execution_count=3),
         code("def mse_grad(X, y, w):\n    return 0  # first attempt", execution_count=1),
         code("def scaled_sum(values):\n    return FACTOR * sum(values) / 3 * SCALE", execution_count=2),
@@ -97,7 +100,7 @@ def test_a_class_is_graded_with_outputs_per_the_contract(cohort, tmp_path):
     assert list(rows[0]) == ["student", "score", "max_score", "grad", "model", "scaled", "status"]
     by_student = {row["student"]: row for row in rows}
     assert sorted(by_student) == ["alice", "bob", "carol", "dave"]
-    assert by_student["alice"]["score"] == "30" and by_student["dave"]["score"] == "30"
+    assert by_student["alice"]["score"] == "32" and by_student["dave"]["score"] == "32"
     assert by_student["carol"]["status"] == "unreadable"
 
     alice = result(out, "alice")
@@ -116,8 +119,10 @@ def test_mistakes_lose_points_on_their_task_with_the_right_diagnosis(cohort, tmp
     assert grade(cohort, out, "-j", "1").returncode == 0
     bob = {task["id"]: task for task in result(out, "bob")["tasks"]}
     grad_tests = bob["grad"]["tests"]
-    assert all("sign_flipped" in t["diagnoses"] for t in grad_tests)
+    assert all("sign_flipped" in t["diagnoses"] for t in grad_tests[:-1])
     assert bob["model"]["score"] == 0
+    written = grad_tests[-1]
+    assert written["name"] == "written answer q1" and "not_implemented" in written["diagnoses"]
     assert all("not_implemented" in t["diagnoses"] for t in bob["model"]["tests"])
     assert all("timeout" in t["diagnoses"] for t in bob["scaled"]["tests"])
 
@@ -143,7 +148,7 @@ def test_a_second_run_resumes_and_regrades_only_what_changed(cohort, tmp_path):
     second = grade(cohort, out)
     assert "graded 1, unchanged 3" in second.stdout, second.stdout
     assert (out / "alice" / "result.json").read_bytes() == before
-    assert result(out, "bob")["score"] == 30
+    assert result(out, "bob")["score"] == 32
 
 
 def test_a_second_run_on_a_locked_output_folder_refuses(cohort, tmp_path):

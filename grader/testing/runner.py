@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.assignment import Assignment
+from grader.answers import Question
+from grader.assignment import Assignment, QuestionSpec
 from grader.model import Diagnosis, Finding, Program, TestOutcome, TraceFrame
 from grader.sandbox.client import StudentError
 from grader.sandbox.proxy import StudentNamespace, StudentSession, WorkerPool
@@ -35,6 +36,7 @@ class TestContext:
     reference: ReferenceNamespace | None
     data: Mapping[str, Any]
     inject: Mapping[str, Any]
+    questions: tuple[tuple[QuestionSpec, Question], ...] = ()
 
 
 def test_seed(assignment_id: str, test: InstructorTest) -> int:

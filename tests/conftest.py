@@ -16,6 +16,8 @@ from grader.sandbox.client import default_python
 from grader.sandbox.launcher import Limits
 from grader.sandbox.proxy import StudentNamespace, StudentSession, WorkerPool
 
+collect_ignore_glob = ["fixtures/*"]  # instructor tests of the fixture assignments: run by the grader, not by pytest
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEMO = HERE / "fixtures" / "assignments" / "demo"

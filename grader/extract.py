@@ -386,9 +386,16 @@ def _imports(index: Mapping[str, _Module], module: str, name: str) -> bool:
 
 
 def _choose(index: Mapping[str, _Module], patterns: tuple[str, ...], name: str) -> str | None:
-    """The module a need is taken from: the patterns in order, then every module."""
+    """The module a need is taken from: the patterns in order; every module only when none matches.
+
+    When a module the need names exists (even one that does not parse), the name is looked for
+    there only: falling back to another module would grade `task2a.cross_entropy_loss` as if it
+    were `task3a`'s.
+    """
     groups = [sorted(m for m in index if fnmatchcase(m, p)) for p in patterns]
-    for group in [*groups, sorted(index)]:
+    if not any(groups):
+        groups.append(sorted(index))
+    for group in groups:
         defining = [m for m in group if _defines(index, m, name)]
         importing = [m for m in group if _imports(index, m, name)]
         if defining or importing:

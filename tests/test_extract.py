@@ -445,3 +445,16 @@ def test_attribute_of_a_submission_module_it_lacks(tmp_path: Path) -> None:
         finding.message
         == "task2.py, line 4 uses `batch_loader` from `utils`, but utils.py does not define it."
     )
+
+
+def test_a_broken_module_named_by_the_need_is_not_replaced_by_another_module():
+    from grader.model import Cell, SourceFile
+
+    files = (
+        SourceFile("task2a", "task2a.py", (Cell(0, "code", "def cross_entropy_loss(t, o):\n    return 0.0\n"),), False),
+        SourceFile("task3a", "task3a.py", (Cell(0, "code", "def cross_entropy_loss(t, o):\n    return (1\n"),), False),
+    )
+    program = extract(files, ("task3a:cross_entropy_loss",))
+    assert program.resolved == ()
+    assert [f.diagnosis.value for f in program.findings] == ["syntax_error"]
+    assert "task3a.py" in program.findings[0].message

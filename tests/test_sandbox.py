@@ -145,6 +145,7 @@ def test_a_background_process_does_not_outlive_grading(sandbox):
     assert _processes_with(marker) == []
 
 
+@pytest.mark.skipif(available_isolation(sys.executable) != "bwrap", reason="file-system hiding needs bubblewrap")
 def test_student_code_cannot_read_the_reference_or_the_tests(student):
     for secret in (REPO / "tests" / "fixtures" / "reference" / "demo.py",
                    REPO / "tests" / "fixtures" / "assignments" / "demo" / "tests" / "hidden" / "test_grad_hidden.py"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -89,11 +90,27 @@ def summary_html(title: str, task_ids: Sequence[str], results: Sequence[dict[str
         max_score=max_score,
         mean=sum(scores) / len(scores) if scores else 0,
         histogram=Markup(histogram_svg(scores, max_score)) if results else "",
+        task_stats=_task_stats(task_ids, graded),
         test_rates=_test_rates(graded),
         diagnoses=_common_diagnoses(graded),
         unreadable=[r for r in results if r["status"] != "graded"],
         ignored=ignored,
     )
+
+
+def _task_stats(task_ids: Sequence[str], results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per task: its points, and the class's mean, spread, lowest and highest score."""
+    rows = []
+    for task_id in task_ids:
+        scores = [float(t["score"]) for r in results for t in r["tasks"] if t["id"] == task_id]
+        maxima = [float(t["max_score"]) for r in results for t in r["tasks"] if t["id"] == task_id]
+        if not scores:
+            continue
+        mean = statistics.fmean(scores)
+        rows.append({"task": task_id, "max": maxima[0], "mean": mean, "sd": statistics.pstdev(scores),
+                     "low": min(scores), "high": max(scores),
+                     "full": sum(1 for s, m in zip(scores, maxima, strict=True) if s >= m) / len(scores)})
+    return rows
 
 
 def _test_rates(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,9 +13,10 @@ LAYERS = [
     {"sandbox"},
     {"assignment", "submission"},
     {"extract", "answers"},
-    {"testing", "written", "scoring"},
+    {"testing", "written", "scoring", "similarity"},
     {"report", "pipeline", "outputs"},
-    {"catalog", "batch"},
+    {"catalog", "batch", "gradescope_bundle"},
+    {"selfcheck", "assign"},
     {"cli"},
 ]
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 from grader.model import Diagnosis
 
 HINTS: dict[Diagnosis, str] = {
-    Diagnosis.NOT_IMPLEMENTED: "This part is missing or still the template's placeholder: write it, then run the self-check.",
+    Diagnosis.NOT_IMPLEMENTED: "This part is not written yet (it is missing, or still raises NotImplementedError): write it, "
+    "then run the self-check again.",
     Diagnosis.UNDEFINED_NAME: "Your code uses a name the graded code never defines. Define it inside the function, "
     "pass it as an argument, or define it at the top level of the file, not only in a script block or another cell.",
     Diagnosis.SYNTAX_ERROR: "The code that defines this does not parse; the line is given. Fix it and run the cell again.",
-    Diagnosis.EXCEPTION: "Your code raised an error; the traceback points to the line.",
+    Diagnosis.EXCEPTION: "Your code raised an error; the message and the line it names are where to start.",
     Diagnosis.TIMEOUT: "Your code ran past the time limit: look for an endless loop, or vectorise a slow Python loop.",
     Diagnosis.MEMORY_LIMIT: "Your code asked for more memory than allowed: look for a huge array (an N x N matrix?).",
     Diagnosis.WRONG_SHAPE: "The result has the wrong shape or type: check the shapes the handout asks for.",
     Diagnosis.NAN_OR_INF: "The result holds NaN or infinity: look for log(0), division by zero or an overflowing exp.",
-    Diagnosis.SIGN_FLIPPED: "Your result is the negative of the right one: check the sign in your derivation.",
-    Diagnosis.SCALED: "Your result is the right one times a constant: a missing 1/N (average over the batch) or a factor 2?",
+    Diagnosis.SIGN_FLIPPED: "Your result is the negative of the right one: check the sign in your derivation (y - y_hat or y_hat - y?).",
+    Diagnosis.SCALED: "Your result is off by a constant factor: did you average over the batch (a missing 1/N), "
+    "or is there a stray factor 2?",
     Diagnosis.TRANSPOSED: "Your result is the transpose of the right one: check the order of a matrix product.",
     Diagnosis.MISSING_REGULARIZATION: "The regularization term is missing or uses another convention: add the "
     "gradient of the penalty to your gradient.",

@@ -76,7 +76,14 @@ def feedback_html(result: StudentResult, title: str) -> str:
     return template.render(result=result, title=title, code_listing=_code_listing(result.sources), figures=_figures)
 
 
-def summary_html(title: str, task_ids: Sequence[str], results: Sequence[dict[str, Any]], ignored: Sequence[str]) -> str:
+def summary_html(
+    title: str,
+    task_ids: Sequence[str],
+    results: Sequence[dict[str, Any]],
+    ignored: Sequence[str],
+    similar: Sequence[dict[str, Any]] = (),
+    seconds: dict[str, float] | None = None,
+) -> str:
     """The class page: histogram, table of students, pass rates hardest first, common diagnoses."""
     results = sorted(results, key=lambda r: r["student"])
     graded = [r for r in results if r["status"] == "graded"]
@@ -95,6 +102,8 @@ def summary_html(title: str, task_ids: Sequence[str], results: Sequence[dict[str
         diagnoses=_common_diagnoses(graded),
         unreadable=[r for r in results if r["status"] != "graded"],
         ignored=ignored,
+        similar=similar,
+        seconds=seconds or {},
     )
 
 

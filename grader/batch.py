@@ -13,6 +13,8 @@ import fcntl
 import hashlib
 import multiprocessing
 import os
+import signal
+import stat
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -24,7 +26,13 @@ from typing import Any
 from grader.assignment import Assignment, load_assignment
 from grader.errors import OutputLocked
 from grader.model import StudentResult
-from grader.outputs import StudentFiles, read_results, write_class_files, write_student_files
+from grader.outputs import (
+    StudentFiles,
+    read_results,
+    remove_partial_files,
+    write_class_files,
+    write_student_files,
+)
 from grader.pipeline import grade_submission
 from grader.sandbox.client import default_python
 from grader.sandbox.proxy import WorkerPool
@@ -63,9 +71,20 @@ _PROCESS_STATE: dict[str, Any] = {}
 
 
 def _init_process(assignment_folder: str) -> None:
+    _die_with_parent()
     assignment = load_assignment(Path(assignment_folder))
     _PROCESS_STATE["context"] = build_context(assignment)
     _PROCESS_STATE["pool"] = new_pool(assignment)
+
+
+def _die_with_parent() -> None:
+    """Linux: a grading process dies with the batch, so a batch killed with SIGKILL leaves nothing grading."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _grade_in_process(student: str, path: str) -> StudentResult:
@@ -82,11 +101,37 @@ def submission_fingerprint(path: Path, assignment_fingerprint: str) -> str:
     digest = hashlib.sha256(assignment_fingerprint.encode())
     digest.update(grader_version().encode())
     digest.update(_grader_source_hash().encode())
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    files = [path] if not path.is_dir() or path.is_symlink() else sorted(path.rglob("*"))
     for file in files:
         digest.update(str(file.relative_to(path.parent)).encode())
-        digest.update(file.read_bytes())
+        digest.update(_content_key(file))
     return digest.hexdigest()
+
+
+def _content_key(file: Path) -> bytes:
+    """A file's bytes; for a link its target, for anything else that is not a regular file its kind.
+
+    Never follows a link or opens a FIFO or device: a hand-in must not make the fingerprint
+    read /dev/zero or block on a pipe.
+    """
+    try:
+        info = file.lstat()
+    except OSError:
+        return b"missing"
+    if stat.S_ISLNK(info.st_mode):
+        return b"link:" + os.fsencode(os.readlink(file))
+    if stat.S_ISDIR(info.st_mode):
+        return b"dir"
+    if not stat.S_ISREG(info.st_mode):
+        return b"special"
+    digest = hashlib.sha256()
+    try:
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return b"unreadable"
+    return digest.digest()
 
 
 def _grader_source_hash() -> str:
@@ -120,6 +165,7 @@ def grade_batch(
 ) -> BatchReport:
     """Grade every submission under `submissions` into `out`, resuming an earlier run."""
     with output_lock(out):
+        remove_partial_files(out)  # left by a run that was killed mid-write; only the lock holder may do this
         entries, ignored = discover(submissions)
         assignment_print = assignment.fingerprint()
         todo = []

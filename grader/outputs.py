@@ -48,6 +48,14 @@ def write_student_files(out: Path, result: StudentResult, assignment: Assignment
     write_atomic(folder / ".fingerprint", fingerprint)
 
 
+def remove_partial_files(out: Path) -> int:
+    """Delete the temporary files of writes a killed run never finished (`.NAME.*.part`); how many."""
+    partial = [*out.glob(".*.part"), *out.glob("*/.*.part")]
+    for path in partial:
+        path.unlink(missing_ok=True)
+    return len(partial)
+
+
 def read_results(out: Path, students: Sequence[str]) -> list[dict[str, Any]]:
     """The result.json of each listed student (those of students no longer submitted are left out)."""
     results = []

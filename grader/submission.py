@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,9 @@ SUFFIXES = (".ipynb", ".py")
 SKIPPED_DIRS = frozenset({"__pycache__", ".ipynb_checkpoints"})
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 _KINDS: dict[str, CellKind] = {"code": "code", "markdown": "markdown", "raw": "raw"}
+# Names of the class-wide entries of the output folder: a student with such an id could not get
+# a folder of their own beside them (and would break the class files), so the entry is ignored.
+RESERVED_IDS = frozenset({"gradebook.csv", "summary.html", "gradescope"})
 
 
 def discover(folder: Path) -> tuple[tuple[tuple[str, Path], ...], tuple[Path, ...]]:
@@ -43,6 +47,9 @@ def discover(folder: Path) -> tuple[tuple[tuple[str, Path], ...], tuple[Path, ..
             ignored.append(entry)
             continue
         student = entry.name if entry.is_dir() else entry.stem
+        if student in RESERVED_IDS:
+            ignored.append(entry)
+            continue
         previous = chosen.get(student)
         if previous is None or preference[kind] < preference["" if previous.is_dir() else previous.suffix]:
             if previous is not None:
@@ -55,6 +62,8 @@ def discover(folder: Path) -> tuple[tuple[tuple[str, Path], ...], tuple[Path, ..
 
 def load(student: str, path: Path) -> LoadedSubmission:
     """Read one submission: a notebook, a Python file, or a folder of them."""
+    if path.is_symlink():
+        return LoadedSubmission(student, str(path), (), (_LINK_MESSAGE.format(path.name),))
     if path.is_dir():
         files, problems = _load_folder(path)
         if not files:
@@ -73,6 +82,9 @@ def load(student: str, path: Path) -> LoadedSubmission:
     if loaded is not None and not loaded.is_notebook and not loaded.cells[0].source.strip():
         loaded, problems = None, (*problems, f"{path.name} is empty.")
     return LoadedSubmission(student, str(path), () if loaded is None else (loaded,), problems)
+
+
+_LINK_MESSAGE = "{} is a symbolic link; links are not followed. Hand in the file itself."
 
 
 def module_name(stem: str) -> str:
@@ -128,15 +140,35 @@ def _walk(folder: Path) -> tuple[list[Path], list[str]]:
 def _load_file(path: Path, shown: str, module: str) -> tuple[SourceFile | None, tuple[str, ...]]:
     """One file as a SourceFile, or None and why not."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            return None, (f"{shown} is {size // 2**20} MB, larger than the {MAX_BYTES // 2**20} MB limit.",)
-        data = path.read_bytes()
+        data = _read_regular(path, shown)
+    except _Refused as refused:
+        return None, (str(refused),)
     except OSError as error:
         return None, (f"{shown} could not be read ({error.strerror}).",)
     if path.suffix == ".ipynb":
         return _notebook(data, shown, module)
     return _python(data, shown, module)
+
+
+class _Refused(Exception):
+    """A file that is not read, with the reason for the student."""
+
+
+def _read_regular(path: Path, shown: str) -> bytes:
+    """The bytes of a regular file, never following a link: a hand-in cannot point at the reference, a FIFO or /dev/zero."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if os.path.islink(path):
+            raise _Refused(_LINK_MESSAGE.format(shown)) from None
+        raise error
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise _Refused(f"{shown} is not a regular file, so it was not read.")
+        if info.st_size > MAX_BYTES:
+            raise _Refused(f"{shown} is {info.st_size // 2**20} MB, larger than the {MAX_BYTES // 2**20} MB limit.")
+        return handle.read(MAX_BYTES + 1)
 
 
 def _python(data: bytes, shown: str, module: str) -> tuple[SourceFile | None, tuple[str, ...]]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from grader.model import Diagnosis, TraceFrame
 from grader.sandbox import codec
-from grader.sandbox.launcher import Limits, apply_limits, sandbox_environment, worker_command
+from grader.sandbox.launcher import Limits, ProcessGroup, apply_limits, sandbox_environment, worker_command
 
 START_TIMEOUT = 60.0
 
@@ -83,6 +83,8 @@ class WorkerProcess:
         req_read, self._req_write = os.pipe()
         self._resp_read, resp_write = os.pipe()
         command = worker_command(python, self.workdir, req_read, resp_write, preload)
+        self.group = ProcessGroup.create(limits.max_processes)
+        group = self.group
         self.process = subprocess.Popen(
             command,
             pass_fds=(req_read, resp_write),
@@ -92,7 +94,7 @@ class WorkerProcess:
             cwd=self.workdir,
             env=sandbox_environment(self.workdir),
             start_new_session=True,
-            preexec_fn=lambda: apply_limits(limits),
+            preexec_fn=lambda: apply_limits(limits, group),
         )
         os.close(req_read)
         os.close(resp_write)
@@ -201,6 +203,8 @@ class WorkerProcess:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+            if self.group is not None:
+                self.group.kill_all()  # also what left the process group (setsid, double fork)
             for fd in (self._req_write, self._resp_read):
                 try:
                     os.close(fd)

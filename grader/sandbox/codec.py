@@ -76,6 +76,8 @@ def to_wire(value: Any, handle_for: Any = None, depth: int = 0) -> Any:
         return value
     if kind is float:
         return value if math.isfinite(value) else {"$f": repr(value)}
+    if kind in (list, tuple, dict) and len(value) > MAX_ITEMS:
+        raise CodecError(f"a {kind.__name__} of {len(value):,} items is more than the limit of {MAX_ITEMS:,}")
     if kind is list:
         return [to_wire(v, handle_for, depth + 1) for v in value]
     if kind is tuple:
@@ -96,6 +98,8 @@ def to_wire(value: Any, handle_for: Any = None, depth: int = 0) -> Any:
 
 
 def _array_fields(array: np.ndarray) -> list[Any]:
+    if array.nbytes * 4 // 3 > MAX_MESSAGE_BYTES:
+        raise CodecError(f"an array of {array.nbytes / 2**20:,.0f} MB is larger than the limit of {MAX_MESSAGE_BYTES // 2**20} MB")
     contiguous = np.require(array, requirements="C")  # ascontiguousarray would turn 0-d into 1-d
     if contiguous.dtype.byteorder == ">":
         contiguous = contiguous.astype(contiguous.dtype.newbyteorder("<"))

@@ -11,18 +11,25 @@ Three layers, strongest first, chosen once per process:
 - `none`: process limits only, for systems without namespaces. The grader says so once.
 
 Limits that apply in every layer come from `setrlimit` in the child before exec:
-address space, CPU seconds, file size, core dumps off.
+address space, CPU seconds, file size, core dumps off. Where a `pids` cgroup can be
+created (the grader runs as root, or has been delegated a cgroup), each worker gets its
+own, which caps its number of processes (a fork bomb) and lets the host kill every
+process the worker started, detached or not. `RLIMIT_NPROC` cannot do this: it counts
+every process of the real user, and root is exempt from it.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -42,7 +49,7 @@ class Limits:
     memory_mb: int = 2048
     cpu_seconds: int = 900
     file_size_mb: int = 64
-    max_processes: int = 0  # 0: no RLIMIT_NPROC (it counts every process of the user)
+    max_processes: int = 128  # through a pids cgroup where one can be made; 0: no cap
 
 
 @functools.cache
@@ -130,13 +137,92 @@ def sandbox_environment(workdir: Path) -> dict[str, str]:
     }
 
 
-def apply_limits(limits: Limits) -> None:
+def apply_limits(limits: Limits, group: ProcessGroup | None = None) -> None:
     """Called in the child between fork and exec: the limits every layer shares."""
+    if group is not None:
+        group.join()
     memory = limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     size = limits.file_size_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if limits.max_processes:
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
+
+
+# ---------------------------------------------------------------- process cap (pids cgroup)
+
+_GROUP_NAMES = itertools.count()
+
+
+@functools.cache
+def pids_hierarchy() -> Path | None:
+    """Where this process may create pids cgroups (v1 `pids` controller or cgroup v2), or None."""
+    candidates = [Path("/sys/fs/cgroup/pids")]
+    unified = Path("/sys/fs/cgroup")
+    if "pids" in _read(unified / "cgroup.subtree_control").split():
+        candidates.append(unified)
+    for base in candidates:
+        parent = base / "mlgrader"
+        try:
+            parent.mkdir(exist_ok=True)
+            probe = parent / f"probe-{os.getpid()}"
+            probe.mkdir()
+            probe.rmdir()
+        except OSError:
+            continue
+        return parent
+    return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+class ProcessGroup:
+    """One worker's pids cgroup: caps how many processes it may run and kills all of them at the end."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def create(cls, max_processes: int) -> ProcessGroup | None:
+        """A new group capped at `max_processes`, or None where cgroups are not available."""
+        parent = pids_hierarchy()
+        if parent is None or max_processes <= 0:
+            return None
+        path = parent / f"worker-{os.getpid()}-{next(_GROUP_NAMES)}"
+        try:
+            path.mkdir()
+            (path / "pids.max").write_text(str(max_processes))
+        except OSError:
+            return None
+        return cls(path)
+
+    def join(self) -> None:
+        """Move the calling process into the group (in the child, before exec)."""
+        with open(self.path / "cgroup.procs", "w") as handle:
+            handle.write(str(os.getpid()))
+
+    def pids(self) -> list[int]:
+        return [int(line) for line in _read(self.path / "cgroup.procs").split()]
+
+    def kill_all(self, patience: float = 5.0) -> None:
+        """SIGKILL every process in the group, also those that detached, then remove the group."""
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            pids = self.pids()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            time.sleep(0.01)
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass  # a group still emptying stays behind, empty and harmless

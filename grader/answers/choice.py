@@ -8,6 +8,13 @@ from dataclasses import dataclass
 _NEGATIONS = frozenset("not no never isnt arent doesnt dont cannot cant neither nor".split())
 _MARKUP = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|boldsymbol|operatorname|emph|mbox)\b")
 
+# An inequality keeps its direction as a word: `$\mu_{MLE} > \mu_{MAP}$` is not `$\mu_{MLE} < \mu_{MAP}$`.
+_RELATIONS = {
+    ">=": "geq", "<=": "leq", "≥": "geq", "≤": "leq", ">": "gt", "<": "lt",
+    "\\geq": "geq", "\\ge": "geq", "\\leq": "leq", "\\le": "leq", "\\gt": "gt", "\\lt": "lt",
+}
+_RELATION = re.compile(r"\\(?:geq|ge|leq|le|gt|lt)(?![a-z])|>\s*=|<\s*=|[<>≥≤]")
+
 
 @dataclass(frozen=True)
 class ChoiceReading:
@@ -20,6 +27,7 @@ class ChoiceReading:
 def fold(text: str) -> str:
     """Lower case, markup and punctuation gone, words separated by single spaces: `**Greater.**` -> `greater`."""
     text = _MARKUP.sub(" ", text.lower())
+    text = _RELATION.sub(_relation_word, text)
     text = re.sub(r"\\([a-z]+)", r" \1 ", text)
     text = re.sub(r"['’]", "", text)
     text = re.sub(r"[^a-z0-9]+", " ", text)
@@ -48,6 +56,10 @@ def read_choice(text: str, right: tuple[str, ...], options: tuple[str, ...]) -> 
         return ChoiceReading(False, "not the right choice")
     offered = ", ".join(f"`{o}`" for o in (options or right))
     return ChoiceReading(False, f"none of the options ({offered}) could be found in the answer")
+
+
+def _relation_word(match: re.Match[str]) -> str:
+    return " " + _RELATIONS["".join(match.group(0).split())] + " "
 
 
 def _occurrences(phrase: str, folded: str) -> list[int]:

@@ -17,7 +17,8 @@ _MAGIC = re.compile(r"^\s*[%!].*$", re.M)
 _ANY_LABEL = (
     r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*answer[ \t]*(?:to[ \t]+)?(?:question[ \t]*|q[ \t]*)?\(?"
 )
-_LABEL_END = r"\)?(?![\w]|\.\w)[ \t]*[:.)\-–—]?[ \t]*(?:\*\*|__)?[ \t]*[:.\-–—]?"
+# `(?!...)`: the id ends here; `Answer 1.2e` must not match the label `Answer 1.2e-limit` or `1.2e.i`
+_LABEL_END = r"\)?(?![\w]|[.\-]\w)[ \t]*[:.)\-–—]?[ \t]*(?:\*\*|__)?[ \t]*[:.\-–—]?"
 _LABEL_LINE = re.compile(_ANY_LABEL + r"(?=[\w.\-]*\d)\w[\w.\-]*" + _LABEL_END, re.I | re.M)
 
 

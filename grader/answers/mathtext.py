@@ -20,7 +20,11 @@ _EDGE = r"(?:\s|[.,;:]|\\[,;:! ]|\\q?quad\b)+"
 _TRAILING = re.compile(_EDGE + r"$")
 _LEADING = re.compile(r"^" + _EDGE)
 _STACKED_RELATION = re.compile(r"\\(?:stackrel|overset)\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*=\s*\}")
-_RELATIONS = ("\\coloneqq", "\\approx", "\\equiv", "\\triangleq", "\\doteq", ":=", "=")
+# `\to` too: a limit is often answered `\mathbf{w}_{MAP} \to \mu` (inside `\lim_{n \to \infty}` it is not top level)
+_RELATIONS = (
+    "\\coloneqq", "\\approx", "\\equiv", "\\triangleq", "\\doteq", "\\longrightarrow", "\\rightarrow", "\\to",
+    ":=", "=",
+)
 
 
 def matching_brace(text: str, open_index: int) -> int | None:
@@ -89,7 +93,7 @@ def extract_math(text: str) -> str | None:
 
 
 def right_hand_side(math: str) -> str:
-    """What follows the last top-level `=` (or `\\approx`, `:=`) of `math`; all of it if there is none."""
+    """What follows the last top-level `=` (or `\\approx`, `:=`, `\\to`) of `math`; all of it if there is none."""
     math = _STACKED_RELATION.sub("=", math)
     depth = 0
     cut = -1

@@ -1,0 +1,54 @@
+"""Problem 1: closed forms of the posterior, the MLE, the MAP and the posterior predictive."""
+
+import pytest
+
+from grader.testing import assert_close, fail
+
+
+def _pair(result, name):
+    try:
+        mean, var = result
+    except (TypeError, ValueError):
+        fail(f"{name} should return two numbers, (mean, variance)")
+    return mean, var
+
+
+@pytest.mark.task("1.1")
+@pytest.mark.points(3)
+def test_posterior_mu(student, rng):
+    """posterior_mu gives the closed-form mean and variance"""
+    x = rng.normal(1.5, 2.0, size=12)
+    sigma2, tau2, n = 4.0, 0.7, 12
+    mean, var = _pair(student.posterior_mu(x, sigma2, tau2), "posterior_mu")
+    assert_close(var, 1 / (1 / tau2 + n / sigma2), rtol=1e-8, name="the posterior variance")
+    assert_close(mean, n * tau2 * x.mean() / (sigma2 + n * tau2), rtol=1e-8, name="the posterior mean")
+
+
+@pytest.mark.task("1.2a")
+@pytest.mark.points(2)
+def test_mu_mle(student, rng):
+    """mu_mle is the sample mean"""
+    x = rng.normal(-0.5, 1.0, size=9)
+    assert_close(student.mu_mle(x), x.mean(), rtol=1e-10, name="mu_mle")
+
+
+@pytest.mark.task("1.2b")
+@pytest.mark.points(2)
+def test_mu_map(student, rng):
+    """mu_map is n tau2 xbar / (n tau2 + sigma2)"""
+    x = rng.normal(2.0, 1.0, size=7)
+    sigma2, tau2 = 1.5, 0.3
+    assert_close(student.mu_map(x, sigma2, tau2), 7 * tau2 * x.mean() / (7 * tau2 + sigma2), rtol=1e-8,
+                 name="mu_map")
+
+
+@pytest.mark.task("1.2d")
+@pytest.mark.points(3)
+def test_posterior_predictive(student, rng):
+    """posterior_predictive: the MAP as mean, the posterior variance plus sigma2 as variance"""
+    x = rng.normal(0.8, 1.2, size=15)
+    sigma2, tau2, n = 1.44, 2.0, 15
+    mean, var = _pair(student.posterior_predictive(x, sigma2, tau2), "posterior_predictive")
+    assert_close(mean, n * tau2 * x.mean() / (n * tau2 + sigma2), rtol=1e-8, name="the predictive mean")
+    assert_close(var, 1 / (n / sigma2 + 1 / tau2) + sigma2, rtol=1e-8, name="the predictive variance")
+

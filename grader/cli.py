@@ -47,17 +47,60 @@ def _run_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("handin", type=Path, help="your notebook, .py file or folder of modules")
+    parser.add_argument("-t", "--task", help="only this task's public tests (e.g. 1a)")
+    parser.add_argument("-a", "--assignment", help="assignment id or path to its folder (default: guessed)")
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from grader.selfcheck import print_check, run_check
+
+    print_check(run_check(args.handin, args.task, args.assignment))
+    return 0
+
+
+def _assign_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="assignment id or path to its folder")
+    parser.add_argument("-o", "--out", type=Path, default=None,
+                        help="template destination (default: the TOML's template, else student_template/ID)")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template or store is stale")
+    parser.add_argument("--no-freeze", action="store_true", help="do not refresh tests/public/expected.npz")
+    parser.add_argument("--public", type=Path, default=None, metavar="DIR",
+                        help="also copy what students need for `grader check` to DIR/ID (no hidden tests)")
+
+
+def _run_assign(args: argparse.Namespace) -> int:
+    from grader.assign import assign, public_material
+    from grader.catalog import find_assignment
+
+    assignment = find_assignment(args.assignment)
+    report = assign(assignment, args.out, check=args.check, freeze=not args.no_freeze)
+    verb = "out of date" if args.check else "wrote"
+    for path in report.stale:
+        print(f"{verb}: {path}")
+    if report.store is not None and report.store_stale:
+        print(f"{verb}: {report.store}")
+    if not report.stale and not report.store_stale:
+        print(f"{assignment.id}: {report.template} is up to date" + ("" if args.no_freeze else ", and so is the store"))
+    if args.public is not None and not args.check:
+        print(f"public material: {public_material(assignment, args.public)}")
+    return 1 if args.check and (report.stale or report.store_stale) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Grade machine-learning homework in a sandbox.")
     commands = parser.add_subparsers(dest="command", required=True)
     _grade_arguments(commands.add_parser("grade", help="grade a folder of submissions (instructor)"))
+    _check_arguments(commands.add_parser("check", help="run the public tests on your hand-in (student)"))
+    _assign_arguments(commands.add_parser("assign", help="write the student template from the reference (instructor)"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`grader COMMAND ...`."""
     args = build_parser().parse_args(argv)
-    handlers = {"grade": _run_grade}
+    handlers = {"grade": _run_grade, "check": _run_check, "assign": _run_assign}
     try:
         return handlers[args.command](args)
     except GraderError as error:

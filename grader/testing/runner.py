@@ -24,6 +24,7 @@ from grader.sandbox.client import StudentError
 from grader.sandbox.proxy import StudentNamespace, StudentSession, WorkerPool
 from grader.testing.checks import CheckFailed
 from grader.testing.collect import InstructorTest, Suite
+from grader.testing.expected import ExpectedMissing, ExpectedValues, read_store, store_path
 from grader.testing.fixtures import Recorder, ReferenceNamespace
 
 
@@ -37,6 +38,13 @@ class TestContext:
     data: Mapping[str, Any]
     inject: Mapping[str, Any]
     questions: tuple[tuple[QuestionSpec, Question], ...] = ()
+    expected: ExpectedValues | None = None  # default: from the reference if loaded, else the store
+
+    def __post_init__(self) -> None:
+        if self.expected is None:
+            store = store_path(self.assignment.public_tests)
+            values = {} if self.reference is not None else read_store(store)
+            object.__setattr__(self, "expected", ExpectedValues(self.reference, values, store))
 
 
 def test_seed(assignment_id: str, test: InstructorTest) -> int:
@@ -66,6 +74,8 @@ def run_test(context: TestContext, test: InstructorTest, session: StudentSession
     try:
         session.start_test(seed, budget)
         test.function(**_fixtures(test, context, session, needs, recorder, seed))
+    except ExpectedMissing:
+        raise  # the public material is out of date: the instructor's mistake, not the student's
     except CheckFailed as failure:
         passed, message, diagnoses = False, failure.message, failure.diagnoses
     except StudentError as error:
@@ -105,6 +115,7 @@ def _fixtures(
     recorder: Recorder,
     seed: int,
 ) -> dict[str, Any]:
+    wanted = inspect.signature(test.function).parameters
     available: dict[str, Any] = {
         "student": StudentNamespace(session, needs),
         "reference": context.reference,
@@ -113,14 +124,15 @@ def _fixtures(
         "rng": np.random.default_rng(seed),
         "seed": seed,
         "record": recorder,
+        "expected": context.expected.fixture(test.ident, record=test.visibility == "public"),  # type: ignore[union-attr]
         **dict(test.parameters),
     }
-    wanted = inspect.signature(test.function).parameters
     unknown = [name for name in wanted if name not in available]
     if unknown:
         raise RuntimeError(f"{test.ident} asks for unknown fixture(s): {', '.join(unknown)}")
     if "reference" in wanted and context.reference is None:
-        raise RuntimeError(f"{test.ident} needs the reference, which is not available here")
+        raise ExpectedMissing(f"{test.ident} takes the reference, which is not available here (a student's "
+                              "machine has none): public tests ask `expected(key, compute)` instead")
     return {name: available[name] for name in wanted}
 
 

@@ -37,12 +37,12 @@ def test_pre_process_images(student, data):
 
 @pytest.mark.task("2a")
 @pytest.mark.points(3)
-def test_binary_cross_entropy(student, reference, rng):
+def test_binary_cross_entropy(student, expected, rng):
     """binary cross_entropy_loss equals the mean cross-entropy"""
     targets = rng.integers(0, 2, size=(40, 1))
     outputs = rng.uniform(0.05, 0.95, size=(40, 1))
-    assert_close(student.task2a.cross_entropy_loss(targets, outputs),
-                 reference.task2a.cross_entropy_loss(targets, outputs), rtol=1e-6, name="the loss")
+    want = expected("loss", lambda reference: reference.task2a.cross_entropy_loss(targets, outputs))
+    assert_close(student.task2a.cross_entropy_loss(targets, outputs), want, rtol=1e-6, name="the loss")
 
 
 @pytest.mark.task("2a")
@@ -71,16 +71,22 @@ def _binary_accuracy(w, data):
 
 @pytest.mark.task("2b")
 @pytest.mark.points(6)
-def test_logistic_trainer_reaches_reference_accuracy(student, reference, data, settings, seed):
+def test_logistic_trainer_reaches_reference_accuracy(student, expected, data, settings, seed):
     """LogisticTrainer learns 2 vs 3 as well as the reference"""
+
+    def reference_accuracy(reference):
+        np.random.seed(seed)
+        trained = C["host"]["train"](reference.task2.LogisticTrainer, C["host"]["BinaryModel"](),
+                                     *_binary_run(settings, data))
+        return _binary_accuracy(trained["w"], data)
+
+    want = expected("accuracy", reference_accuracy)
     T = C["worker_training"](student)
     result = T.train(student.task2.LogisticTrainer, T.BinaryModel(), *_binary_run(settings, data))
-    np.random.seed(seed)
-    expected = C["host"]["train"](reference.task2.LogisticTrainer, C["host"]["BinaryModel"](), *_binary_run(settings, data))
     w = np.asarray(result["w"], dtype=float).reshape(785, 1)
     if not np.all(np.isfinite(w)):
         fail("training made the weights NaN or inf", Diagnosis.NAN_OR_INF)
-    got, want = _binary_accuracy(w, data), _binary_accuracy(expected["w"], data)
+    got = _binary_accuracy(w, data)
     margin = float(settings["accuracy_margin"])
     if got < want - margin:
         fail(f"validation accuracy {got:.3f} after training; the reference reaches {want:.3f} "
@@ -101,31 +107,33 @@ def test_binary_calculate_accuracy(student, data, rng):
                  atol=1e-9, name="calculate_accuracy")
 
 
-def _stops(student, reference, losses, name):
+def _stops(student, expected, losses, name):
+    want = expected("validations",
+                    lambda reference: C["host"]["scripted_stop"](reference.trainer.BaseTrainer, losses)["validations"])
     T = C["worker_training"](student)
     got = T.scripted_stop(student.trainer.BaseTrainer, losses)
-    want = C["host"]["scripted_stop"](reference.trainer.BaseTrainer, losses)
     if got["validations"] >= 300:
         fail(f"{name}: training never stopped early (ran all {got['validations']} validations); "
-             f"it should stop after {want['validations']}")
-    if got["validations"] != want["validations"]:
+             f"it should stop after {want}: is early stopping in BaseTrainer.train still to be written?",
+             Diagnosis.NOT_IMPLEMENTED)
+    if got["validations"] != want:
         fail(f"{name}: training stopped after {got['validations']} validations; "
-             f"it should stop after {want['validations']} (10 in a row without a lower validation loss)")
+             f"it should stop after {want} (10 in a row without a lower validation loss)")
 
 
 @pytest.mark.task("2d")
 @pytest.mark.points(3)
-def test_early_stopping_after_plateau(student, reference):
+def test_early_stopping_after_plateau(student, expected):
     """early stopping: stops after 10 validations without improvement"""
-    _stops(student, reference, [1.0, 0.9, 0.8, 0.7, 0.6] + [0.65] * 3 + [0.7], "losses falling, then rising")
+    _stops(student, expected, [1.0, 0.9, 0.8, 0.7, 0.6] + [0.65] * 3 + [0.7], "losses falling, then rising")
 
 
 @pytest.mark.task("2d")
 @pytest.mark.points(3)
-def test_early_stopping_counter_resets(student, reference):
+def test_early_stopping_counter_resets(student, expected):
     """early stopping: a new lowest loss restarts the count"""
     losses = [1.0, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.7] + [0.75] * 5 + [0.72]
-    _stops(student, reference, losses, "a new best after 8 validations without")
+    _stops(student, expected, losses, "a new best after 8 validations without")
 
 
 def _batches(student, X, Y, batch_size, shuffle):

@@ -20,7 +20,7 @@ C = runpy.run_path(str(Path(__file__).resolve().parents[1] / "common.py"))
 
 @pytest.mark.task("4a")
 @pytest.mark.points(8)
-def test_l2_term_of_the_gradient(student, reference, data, settings, rng):
+def test_l2_term_of_the_gradient(student, data, settings, rng):
     """SoftmaxModel(lambda).backward adds the L2 term to the gradient"""
     X = data["multi"]["pre"]["X_train"][:32]
     Y = C["one_hot"](data["multi"]["pre"]["Y_train"][:32])
@@ -83,20 +83,22 @@ def accuracy(w, data):
 
 
 @pytest.mark.task("4b")
-def test_weights_as_images(student, reference, data, settings, record):
+def test_weights_as_images(student, expected, data, settings, record):
     """the weights for lambda 0 and 2 as images"""
     for lam in (0.0, 2.0):
+        want = expected(f"weights lambda={lam:g}",
+                        lambda reference, lam=lam: reference_weights(reference, data, settings, lam))
         record.images(f"weights for lambda = {lam:g}, one 28x28 image per digit",
-                      {"student": images(student_weights(student, data, settings, lam)),
-                       "reference": images(reference_weights(reference, data, settings, lam))})
+                      {"student": images(student_weights(student, data, settings, lam)), "reference": images(want)})
 
 
 @pytest.mark.task("4c")
-def test_accuracy_against_lambda(student, reference, data, settings, record):
+def test_accuracy_against_lambda(student, expected, data, settings, record):
     """validation accuracy does not get better with a larger lambda"""
     lambdas = sorted(float(v) for v in settings["lambdas"])
+    want = expected("accuracy", lambda reference: [accuracy(reference_weights(reference, data, settings, lam), data)
+                                                   for lam in lambdas]).tolist()
     got = [accuracy(student_weights(student, data, settings, lam), data) for lam in lambdas]
-    want = [accuracy(reference_weights(reference, data, settings, lam), data) for lam in lambdas]
     record.series("validation accuracy against lambda", lambdas, {"student": got, "reference": want},
                   xlabel="lambda", ylabel="validation accuracy", log_x=True)
     if got[0] < got[-1]:
@@ -105,11 +107,12 @@ def test_accuracy_against_lambda(student, reference, data, settings, record):
 
 
 @pytest.mark.task("4e")
-def test_norm_falls_as_lambda_grows(student, reference, data, settings, record):
+def test_norm_falls_as_lambda_grows(student, expected, data, settings, record):
     """the norm of the trained weights falls as lambda grows"""
     lambdas = sorted(float(v) for v in settings["lambdas"])
+    want = expected("squared norm", lambda reference: [float(np.sum(reference_weights(reference, data, settings, lam) ** 2))
+                                                       for lam in lambdas]).tolist()
     got = [float(np.sum(student_weights(student, data, settings, lam) ** 2)) for lam in lambdas]
-    want = [float(np.sum(reference_weights(reference, data, settings, lam) ** 2)) for lam in lambdas]
     record.series("squared L2 norm of the weights against lambda", lambdas, {"student": got, "reference": want},
                   xlabel="lambda", ylabel="sum of w squared", log_x=True)
     for small, large, a, b in zip(got, got[1:], lambdas, lambdas[1:], strict=False):

@@ -227,14 +227,23 @@ def public_material(assignment: Assignment, dest: Path) -> Path:
 
 
 def _without_private_paths(text: str) -> str:
-    """Drop the top-level `reference` and `template` keys: on a student's machine neither path exists."""
+    """The TOML a student may see: no `reference`/`template` paths, and no written questions.
+
+    The questions' tables hold the expected answers, so they stay with the instructor (written
+    answers are graded at hand-in, never by `grader check`); `total_points` goes with them, since
+    the public tasks alone no longer add up to it.
+    """
     out = []
     top_level = True
+    in_question = False
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
         if stripped.startswith("["):
             top_level = False
-        if top_level and re.match(r"(reference|template)\s*=", stripped):
+            in_question = stripped.startswith(("[[questions]]", "[questions.", "[[questions."))
+        if in_question:
+            continue
+        if top_level and re.match(r"(reference|template|total_points)\s*=", stripped):
             continue
         out.append(line)
     return "".join(out)

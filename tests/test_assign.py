@@ -52,3 +52,22 @@ def test_notebook_reference_loses_outputs_counts_and_answers(tmp_path):
     assert stripped.cells[0].outputs == [] and stripped.cells[0].execution_count is None
     assert stripped.cells[1].source == ""
     assert strip_notebook(files[Path("hw.ipynb")].decode(), "hw.ipynb") == files[Path("hw.ipynb")].decode()
+
+
+def test_the_public_material_holds_no_expected_written_answer(tmp_path):
+    from grader.assign import public_material
+    from grader.assignment import load_assignment
+    from grader.catalog import find_assignment
+
+    for assignment_id in ("logistic_softmax", "bayes_mlp"):
+        assignment = find_assignment(assignment_id)
+        copy = public_material(assignment, tmp_path)
+        toml = (copy / "assignment.toml").read_text()
+        assert "[[questions]]" not in toml and not (copy / "tests" / "hidden").exists()
+        for spec in assignment.questions:
+            expected = spec.fields.get("expected")
+            if spec.kind == "expression" and isinstance(expected, str):
+                assert expected not in toml
+        public = load_assignment(copy)
+        assert public.questions == () and public.reference is None
+        assert [t.id for t in public.tasks] == [t.id for t in assignment.tasks]

@@ -12,7 +12,7 @@ LAYERS = [
     {"model", "errors", "datasets"},
     {"sandbox"},
     {"assignment", "submission"},
-    {"extract", "answers"},
+    {"extract", "answers", "policy"},
     {"testing", "written", "scoring", "similarity"},
     {"report", "pipeline", "outputs"},
     {"catalog", "batch", "gradescope_bundle"},

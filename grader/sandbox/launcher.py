@@ -170,8 +170,26 @@ def pids_hierarchy() -> Path | None:
             probe.rmdir()
         except OSError:
             continue
+        _remove_orphaned_groups(parent)
         return parent
     return None
+
+
+def _remove_orphaned_groups(parent: Path) -> None:
+    """Remove the empty groups of grading processes that are gone (killed, or ended without cleaning up)."""
+    for group in parent.glob("worker-*-*"):
+        owner = int(group.name.split("-")[1])
+        try:
+            os.kill(owner, 0)
+            continue  # its owner is alive and may still use it
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            group.rmdir()  # fails, harmlessly, while processes remain in it
+        except OSError:
+            pass
 
 
 def _read(path: Path) -> str:
@@ -203,8 +221,11 @@ class ProcessGroup:
 
     def join(self) -> None:
         """Move the calling process into the group (in the child, before exec)."""
-        with open(self.path / "cgroup.procs", "w") as handle:
-            handle.write(str(os.getpid()))
+        try:
+            with open(self.path / "cgroup.procs", "w") as handle:
+                handle.write(str(os.getpid()))
+        except OSError:
+            pass  # the worker then runs uncapped rather than not at all; the timeout and the kill still hold
 
     def pids(self) -> list[int]:
         return [int(line) for line in _read(self.path / "cgroup.procs").split()]

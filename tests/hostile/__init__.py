@@ -1,0 +1,1 @@
+"""Attacks on the grader, each graded for real: the hostile-input suite."""

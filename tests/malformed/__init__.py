@@ -1,0 +1,1 @@
+"""Malformed hand-ins: each gets a recorded result and a message a student understands."""

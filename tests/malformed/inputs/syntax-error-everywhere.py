@@ -1,0 +1,5 @@
+def mse_grad(X, y, w)
+    return X
+
+def scaled_sum(values:
+    pass

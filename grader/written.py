@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from grader.answers import Question, find_answers, grade_answer, validate_question
+from grader.answers import FoundAnswer, Question, find_answers, grade_answer, validate_question
 from grader.assignment import Assignment, QuestionSpec
 from grader.errors import ConfigError
-from grader.model import SourceFile, TestOutcome
+from grader.model import Record, SourceFile, TestOutcome
 
 
 def question_from_spec(spec: QuestionSpec, where: str) -> Question:
@@ -47,7 +47,8 @@ def grade_written(
     found = find_answers(files, tuple(spec.id for spec, _ in questions))
     outcomes = []
     for spec, question in questions:
-        verdict = grade_answer(question, found.get(spec.id))
+        answer = found.get(spec.id)
+        verdict = grade_answer(question, answer)
         outcomes.append(
             TestOutcome(
                 name=f"written answer {spec.id}",
@@ -59,6 +60,16 @@ def grade_written(
                 weight=spec.points,
                 is_question=True,
                 partial=verdict.score,
+                records=_what_was_read(answer, verdict.read),
             )
         )
     return tuple(outcomes)
+
+
+def _what_was_read(answer: FoundAnswer | None, read: str) -> tuple[Record, ...]:
+    """What the grader read of the answer, for the report to show (as math when it was math)."""
+    if answer is None or not read:
+        return ()
+    if answer.math:
+        return (Record("math", "what was read", {"latex": answer.math}),)
+    return (Record("text", "what was read", {"text": read}),)

@@ -62,12 +62,29 @@ def _code_listing(sources: tuple[ModuleCode, ...]) -> Any:
 
 
 def _figures(test: TestResult) -> list[Markup]:
+    """What a test recorded, drawn: plots as SVG, a written answer as rendered math."""
     out = []
     for record in test.records:
-        svg = record_svg(record)
-        if svg is not None:
-            out.append(Markup(svg))
+        if record.kind == "math":
+            latex = str(record.payload.get("latex", ""))
+            out.append(Markup("<div class='read'>read: ") + _math(latex) + Markup("</div>"))
+        elif record.kind == "text":
+            text = str(record.payload.get("text", ""))
+            out.append(Markup("<div class='read'>read: <code>") + escape(text) + Markup("</code></div>"))
+        else:
+            svg = record_svg(record)
+            if svg is not None:
+                out.append(Markup(svg))
     return out
+
+
+def _math(latex: str) -> Markup:
+    """LaTeX drawn as SVG (no JavaScript, so the PDF shows it too); the source when it cannot be drawn."""
+    try:
+        from grader.report.mathsvg import math_markup
+    except ImportError:
+        return Markup("<code>") + escape(latex) + Markup("</code>")
+    return math_markup(latex, display=False)
 
 
 def feedback_html(result: StudentResult, title: str) -> str:

@@ -149,7 +149,7 @@ class WorkerProcess:
         except TimeoutError:
             self.kill()
             raise StudentError(
-                Failure(Diagnosis.TIMEOUT, f"it ran for more than {timeout:.3g} s (the time limit) and was stopped")
+                Failure(Diagnosis.TIMEOUT, f"it ran for more than {timeout:g} s (the time limit) and was stopped")
             ) from None
         except EOFError:
             failure = self._death_failure()

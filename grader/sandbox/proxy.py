@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from grader.model import Diagnosis, Program
@@ -95,8 +96,17 @@ class StudentSession:
         worker = self._live_worker()
         generation = self.generation
         left = self.deadline - time.monotonic()
-        timeout = max(0.05, min(self.pool.limits.call_timeout, left))
-        return worker.request(message, timeout, lambda id, type_name: RemoteObject(self, generation, id, type_name))
+        call_limit = self.pool.limits.call_timeout
+        timeout = max(0.05, min(call_limit, left))
+        try:
+            return worker.request(message, timeout, lambda id, type_name: RemoteObject(self, generation, id, type_name))
+        except StudentError as error:
+            if error.failure.diagnosis is not Diagnosis.TIMEOUT or timeout >= call_limit:
+                raise
+            # the test's budget, not the per-call limit, ran out: say so in words that do not vary from run to run
+            raise StudentError(replace(error.failure, message=(
+                f"it was stopped when the test's time budget ran out (the limit for one call is {call_limit:g} s)"
+            ))) from None
 
     def lookup(self, module: str, name: str) -> Any:
         return self.request({"op": "resolve", "module": module, "name": name})

@@ -25,7 +25,7 @@ from typing import Any
 
 from grader.assignment import Assignment, load_assignment
 from grader.errors import OutputLocked
-from grader.model import StudentResult
+from grader.model import LoadedSubmission, StudentResult
 from grader.outputs import (
     StudentFiles,
     read_results,
@@ -36,7 +36,8 @@ from grader.outputs import (
 from grader.pipeline import grade_submission
 from grader.sandbox.client import default_python
 from grader.sandbox.proxy import WorkerPool
-from grader.submission import discover
+from grader.similarity import find_similar, pairs_for_summary
+from grader.submission import discover, load
 from grader.testing.collect import collect
 from grader.testing.fixtures import injected_values, load_data, load_reference
 from grader.testing.runner import TestContext
@@ -181,8 +182,14 @@ def grade_batch(
         for result in _run(assignment, todo, jobs, progress):
             write_student_files(out, result, assignment, options, fingerprints[result.student])
         results = read_results(out, [s for s, _ in entries])
-        write_class_files(out, assignment, results, [p.name for p in ignored])
+        similar = pairs_for_summary(find_similar(assignment, [(s, load(s, p)) for s, p in entries], _template(assignment)))
+        write_class_files(out, assignment, results, [p.name for p in ignored], options, similar)
     return BatchReport(tuple(s for s, _ in todo), tuple(skipped), tuple(p.name for p in ignored), out)
+
+
+def _template(assignment: Assignment) -> LoadedSubmission | None:
+    """The student template, whose own code similarity leaves out."""
+    return load("template", assignment.template) if assignment.template is not None else None
 
 
 def _run(assignment: Assignment, todo: list[tuple[str, Path]], jobs: int, progress: bool) -> Iterator[StudentResult]:

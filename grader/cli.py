@@ -88,19 +88,55 @@ def _run_assign(args: argparse.Namespace) -> int:
     return 1 if args.check and (report.stale or report.store_stale) else 0
 
 
+def _pdf_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebook", type=Path, help="the notebook to turn into a PDF")
+    parser.add_argument("-o", "--out", type=Path, default=None, help="the PDF to write (default: NOTEBOOK.pdf)")
+
+
+def _run_pdf(args: argparse.Namespace) -> int:
+    from grader.notebook_pdf import notebook_to_pdf
+
+    if not args.notebook.is_file():
+        raise UsageError(f"{args.notebook} is not a file")
+    out = notebook_to_pdf(args.notebook, args.out or args.notebook.with_suffix(".pdf"))
+    print(f"wrote {out}")
+    return 0
+
+
+def _gradescope_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="assignment id or path to its folder")
+    parser.add_argument("-o", "--out", type=Path, default=Path("autograder.zip"), help="the bundle (default: autograder.zip)")
+
+
+def _run_gradescope(args: argparse.Namespace) -> int:
+    from grader.catalog import find_assignment
+    from grader.gradescope_bundle import build_bundle
+
+    print(f"wrote {build_bundle(find_assignment(args.assignment), args.out)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Grade machine-learning homework in a sandbox.")
     commands = parser.add_subparsers(dest="command", required=True)
     _grade_arguments(commands.add_parser("grade", help="grade a folder of submissions (instructor)"))
     _check_arguments(commands.add_parser("check", help="run the public tests on your hand-in (student)"))
     _assign_arguments(commands.add_parser("assign", help="write the student template from the reference (instructor)"))
+    _pdf_arguments(commands.add_parser("pdf", help="turn a notebook into a PDF with its math rendered (student)"))
+    _gradescope_arguments(commands.add_parser("gradescope", help="build the Gradescope autograder bundle (instructor)"))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`grader COMMAND ...`."""
     args = build_parser().parse_args(argv)
-    handlers = {"grade": _run_grade, "check": _run_check, "assign": _run_assign}
+    handlers = {
+        "grade": _run_grade,
+        "check": _run_check,
+        "assign": _run_assign,
+        "pdf": _run_pdf,
+        "gradescope": _run_gradescope,
+    }
     try:
         return handlers[args.command](args)
     except GraderError as error:

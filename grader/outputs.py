@@ -1,9 +1,10 @@
 """The output folder's layout: which file holds what, written atomically, read back for the class files.
 
     OUT/gradebook.csv
-    OUT/summary.html
+    OUT/summary.html               (summary.pdf with --pdf)
     OUT/STUDENT/result.json
     OUT/STUDENT/feedback.html      (feedback.pdf with --pdf)
+    OUT/STUDENT/.seconds           (grading time, for the summary; kept out of result.json)
     OUT/STUDENT/.fingerprint       (written last: the student is done)
     OUT/gradescope/STUDENT.json    (with --gradescope)
 """
@@ -45,6 +46,7 @@ def write_student_files(out: Path, result: StudentResult, assignment: Assignment
         write_atomic(folder / "feedback.pdf", html_to_pdf(html))
     if options.gradescope:
         write_atomic(out / "gradescope" / f"{result.student}.json", gradescope_json(result))
+    write_atomic(folder / ".seconds", f"{result.seconds:.3f}\n")
     write_atomic(folder / ".fingerprint", fingerprint)
 
 
@@ -66,8 +68,32 @@ def read_results(out: Path, students: Sequence[str]) -> list[dict[str, Any]]:
     return results
 
 
-def write_class_files(out: Path, assignment: Assignment, results: list[dict[str, Any]], ignored: Sequence[str]) -> None:
-    """The gradebook and the class summary, from the students' result.json files."""
+def read_seconds(out: Path, students: Sequence[str]) -> dict[str, float]:
+    """How long each listed student took to grade, when it was recorded."""
+    seconds = {}
+    for student in students:
+        try:
+            seconds[student] = float((out / student / ".seconds").read_text())
+        except (OSError, ValueError):
+            continue
+    return seconds
+
+
+def write_class_files(
+    out: Path,
+    assignment: Assignment,
+    results: list[dict[str, Any]],
+    ignored: Sequence[str],
+    options: StudentFiles = StudentFiles(),
+    similar: Sequence[dict[str, Any]] = (),
+) -> None:
+    """The gradebook and the class summary (HTML, and PDF with --pdf), from the students' result.json files."""
     task_ids = [t.id for t in assignment.tasks]
     write_atomic(out / "gradebook.csv", gradebook_csv(task_ids, results))
-    write_atomic(out / "summary.html", summary_html(assignment.title, task_ids, results, ignored))
+    seconds = read_seconds(out, [r["student"] for r in results])
+    html = summary_html(assignment.title, task_ids, results, ignored, similar, seconds)
+    write_atomic(out / "summary.html", html)
+    if options.pdf:
+        from grader.report.pdf import html_to_pdf
+
+        write_atomic(out / "summary.pdf", html_to_pdf(html))

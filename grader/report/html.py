@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -61,20 +62,28 @@ def _code_listing(sources: tuple[ModuleCode, ...]) -> Any:
     return listing
 
 
-def _figures(test: TestResult) -> list[Markup]:
-    """What a test recorded, drawn: plots as SVG, a written answer as rendered math."""
+@dataclass(frozen=True)
+class Drawn:
+    """One recorded item ready for the page: inline beside the verdict, or a plot on a row of its own."""
+
+    markup: Markup
+    inline: bool
+
+
+def _figures(test: TestResult) -> list[Drawn]:
+    """What a test recorded, drawn: a written answer as rendered math, plots as SVG."""
     out = []
     for record in test.records:
         if record.kind == "math":
             latex = str(record.payload.get("latex", ""))
-            out.append(Markup("<div class='read'>read: ") + _math(latex) + Markup("</div>"))
+            out.append(Drawn(Markup("<div class='read'>read: ") + _math(latex) + Markup("</div>"), True))
         elif record.kind == "text":
             text = str(record.payload.get("text", ""))
-            out.append(Markup("<div class='read'>read: <code>") + escape(text) + Markup("</code></div>"))
+            out.append(Drawn(Markup("<div class='read'>read: <code>") + escape(text) + Markup("</code></div>"), True))
         else:
             svg = record_svg(record)
             if svg is not None:
-                out.append(Markup(svg))
+                out.append(Drawn(Markup(svg), False))
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from grader.errors import GraderError
 
 
@@ -11,6 +13,9 @@ def html_to_pdf(html: str) -> bytes:
         from weasyprint import HTML
     except ImportError:
         raise GraderError("--pdf needs WeasyPrint: pip install 'mlgrader[pdf]'") from None
+    # WeasyPrint logs every CSS property it skips (SVG styling, overflow): noise for a grader's user
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
     pdf = HTML(string=html).write_pdf()
     assert pdf is not None
     return pdf

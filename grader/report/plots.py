@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -17,11 +18,12 @@ plt.rcParams["svg.hashsalt"] = "grader"  # the same figure gives the same SVG by
 
 
 def _svg(figure: Any) -> str:
-    buffer = io.StringIO()
+    """The figure as an <img> holding SVG: ids inside stay private to the figure, in HTML and PDF alike."""
+    buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img class="plot" alt="" src="data:image/svg+xml;base64,{data}">'
 
 
 def images_svg(record: Record) -> str:

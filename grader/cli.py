@@ -24,7 +24,7 @@ def _run_grade(args: argparse.Namespace) -> int:
     from grader.batch import default_jobs, grade_batch
     from grader.catalog import find_assignment, guess_assignment
     from grader.outputs import StudentFiles
-    from grader.sandbox.launcher import available_isolation
+    from grader.sandbox.launcher import isolation_notes
     from grader.submission import discover, load
 
     if not args.submissions.is_dir():
@@ -34,12 +34,8 @@ def _run_grade(args: argparse.Namespace) -> int:
     else:
         entries, _ = discover(args.submissions)
         assignment = guess_assignment([load(s, p) for s, p in entries[:20]])
-    python = assignment.python or sys.executable
-    isolation = available_isolation(python)
-    if isolation != "bwrap":
-        print(f"note: sandbox isolation is '{isolation}' (bubblewrap not available): "
-              "student code runs with process limits" + (" and namespaces" if isolation == "unshare" else " only"),
-              file=sys.stderr)
+    for note in isolation_notes(assignment.python or sys.executable):
+        print(f"note: {note}", file=sys.stderr)
     report = grade_batch(assignment, args.submissions, args.out, args.jobs or default_jobs(),
                          StudentFiles(pdf=args.pdf, gradescope=args.gradescope), progress=not args.quiet)
     print(f"{assignment.id}: graded {len(report.graded)}, unchanged {len(report.skipped)}, "

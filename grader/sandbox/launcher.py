@@ -247,3 +247,16 @@ class ProcessGroup:
             self.path.rmdir()
         except OSError:
             pass  # a group still emptying stays behind, empty and harmless
+
+
+def isolation_notes(python: str) -> tuple[str, ...]:
+    """What the instructor should know about this machine's sandbox, said once per run."""
+    notes = []
+    layer = available_isolation(python)
+    if layer != "bwrap":
+        kept = "namespaces and process limits" if layer == "unshare" else "process limits only"
+        notes.append(f"sandbox isolation is '{layer}' (bubblewrap is not available): student code runs with {kept}, "
+                     "and can read files its permissions allow (apt-get install bubblewrap)")
+    if pids_hierarchy() is None:
+        notes.append("no pids cgroup can be created here: the number of student processes is not capped")
+    return tuple(notes)

@@ -14,7 +14,7 @@ LAYERS = [
     {"assignment", "submission"},
     {"extract", "answers", "policy"},
     {"testing", "written", "scoring", "similarity"},
-    {"report", "pipeline", "outputs"},
+    {"report", "pipeline", "outputs", "notebook_pdf"},
     {"catalog", "batch", "gradescope_bundle"},
     {"selfcheck", "assign"},
     {"cli"},

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.assignment import Assignment, load_assignment
+from grader.assignment import Assignment
 from grader.errors import OutputLocked
 from grader.model import LoadedSubmission, StudentResult
 from grader.outputs import (
@@ -71,11 +71,10 @@ def new_pool(assignment: Assignment) -> WorkerPool:
 _PROCESS_STATE: dict[str, Any] = {}
 
 
-def _init_process(assignment_folder: str) -> None:
+def _init_forked_process() -> None:
+    """A grading process forked from the batch: the context is inherited, only its worker pool is its own."""
     _die_with_parent()
-    assignment = load_assignment(Path(assignment_folder))
-    _PROCESS_STATE["context"] = build_context(assignment)
-    _PROCESS_STATE["pool"] = new_pool(assignment)
+    _PROCESS_STATE["pool"] = new_pool(_PROCESS_STATE["context"].assignment)
 
 
 def _die_with_parent() -> None:
@@ -193,33 +192,53 @@ def _template(assignment: Assignment) -> LoadedSubmission | None:
 
 
 def _run(assignment: Assignment, todo: list[tuple[str, Path]], jobs: int, progress: bool) -> Iterator[StudentResult]:
-    from tqdm import tqdm
-
     if not todo:
         return
     # built here first so that a broken test file, question or reference stops the batch with its message
     context = build_context(assignment)
-    bar = tqdm(total=len(todo), unit="student", disable=not progress, file=sys.stderr)
     if jobs <= 1 or len(todo) <= 1:
-        pool = new_pool(assignment)
-        try:
-            for student, path in todo:
-                yield grade_submission(context, pool, student, path)
-                bar.update()
-        finally:
-            pool.close()
-            bar.close()
-        return
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=spawn, initializer=_init_process,
-                             initargs=(str(assignment.folder),)) as executor:
+        yield from _run_here(context, todo, progress)
+    else:
+        yield from _run_forked(context, todo, jobs, progress)
+
+
+def _progress(total: int, progress: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="student", disable=not progress, file=sys.stderr)
+
+
+def _run_here(context: TestContext, todo: list[tuple[str, Path]], progress: bool) -> Iterator[StudentResult]:
+    """One student after the other in this process (-j 1)."""
+    pool = new_pool(context.assignment)
+    bar = _progress(len(todo), progress)
+    try:
+        for student, path in todo:
+            yield grade_submission(context, pool, student, path)
+            bar.update()
+    finally:
+        pool.close()
+        bar.close()
+
+
+def _run_forked(context: TestContext, todo: list[tuple[str, Path]], jobs: int, progress: bool) -> Iterator[StudentResult]:
+    """`jobs` grading processes forked from this one, so they inherit the loaded tests, data and reference.
+
+    They are forked (at the first submit) before the progress bar starts its monitor thread.
+    """
+    _PROCESS_STATE["context"] = context
+    fork = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(jobs, mp_context=fork, initializer=_init_forked_process) as executor:
         futures: dict[Future[StudentResult], str] = {
             executor.submit(_grade_in_process, student, str(path)): student for student, path in todo
         }
-        for future in as_completed(futures):
-            bar.update()
-            yield _result_or_failure(future, futures[future], assignment)
-    bar.close()
+        bar = _progress(len(todo), progress)
+        try:
+            for future in as_completed(futures):
+                bar.update()
+                yield _result_or_failure(future, futures[future], context.assignment)
+        finally:
+            bar.close()
 
 
 def _result_or_failure(future: Future[StudentResult], student: str, assignment: Assignment) -> StudentResult:

@@ -60,16 +60,16 @@ def grade_written(
                 weight=spec.points,
                 is_question=True,
                 partial=verdict.score,
-                records=_what_was_read(answer, verdict.read),
+                records=_what_was_read(answer, verdict.read, question.kind),
             )
         )
     return tuple(outcomes)
 
 
-def _what_was_read(answer: FoundAnswer | None, read: str) -> tuple[Record, ...]:
-    """What the grader read of the answer, for the report to show (as math when it was math)."""
+def _what_was_read(answer: FoundAnswer | None, read: str, kind: str) -> tuple[Record, ...]:
+    """What the grader read of the answer, for the report to show (as math when math was graded)."""
     if answer is None or not read:
         return ()
-    if answer.math:
+    if answer.math and kind in ("expression", "numeric"):
         return (Record("math", "what was read", {"latex": answer.math}),)
     return (Record("text", "what was read", {"text": read}),)

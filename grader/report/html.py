@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from markupsafe import Markup, escape
 
 from grader.model import ModuleCode, StudentResult, TestResult, TraceFrame
 from grader.report.hints import hint
+from grader.report.mathsvg import math_markup, render_math_in_markdown_html
 from grader.report.plots import histogram_svg, record_svg
 
 
@@ -34,7 +36,13 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(fmt=_fmt, hint=hint, version=grader_version())
+    env.filters["ticks"] = _ticks
     return env
+
+
+def _ticks(text: str) -> Markup:
+    """Escaped text whose `backticked` names show as code."""
+    return Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 def _fmt(value: float) -> str:
@@ -78,8 +86,8 @@ def _figures(test: TestResult) -> list[Drawn]:
             latex = str(record.payload.get("latex", ""))
             out.append(Drawn(Markup("<div class='read'>read: ") + _math(latex) + Markup("</div>"), True))
         elif record.kind == "text":
-            text = str(record.payload.get("text", ""))
-            out.append(Drawn(Markup("<div class='read'>read: <code>") + escape(text) + Markup("</code></div>"), True))
+            text = Markup(render_math_in_markdown_html(str(escape(str(record.payload.get("text", ""))))))
+            out.append(Drawn(Markup("<div class='read'>read: ") + text + Markup("</div>"), True))
         else:
             svg = record_svg(record)
             if svg is not None:
@@ -89,11 +97,7 @@ def _figures(test: TestResult) -> list[Drawn]:
 
 def _math(latex: str) -> Markup:
     """LaTeX drawn as SVG (no JavaScript, so the PDF shows it too); the source when it cannot be drawn."""
-    try:
-        from grader.report.mathsvg import math_markup
-    except ImportError:
-        return Markup("<code>") + escape(latex) + Markup("</code>")
-    return math_markup(latex, display=False)
+    return math_markup(latex, display=True)
 
 
 def feedback_html(result: StudentResult, title: str) -> str:

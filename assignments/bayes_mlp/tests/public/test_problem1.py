@@ -35,7 +35,7 @@ def test_mu_mle(student, rng):
 @pytest.mark.task("1.2b")
 @pytest.mark.points(2)
 def test_mu_map(student, rng):
-    """mu_map is n tau2 xbar / (n tau2 + sigma2)"""
+    """mu_map agrees with the closed form on small data"""
     x = rng.normal(2.0, 1.0, size=7)
     sigma2, tau2 = 1.5, 0.3
     assert_close(student.mu_map(x, sigma2, tau2), 7 * tau2 * x.mean() / (7 * tau2 + sigma2), rtol=1e-8,
@@ -45,7 +45,7 @@ def test_mu_map(student, rng):
 @pytest.mark.task("1.2d")
 @pytest.mark.points(3)
 def test_posterior_predictive(student, rng):
-    """posterior_predictive: the MAP as mean, the posterior variance plus sigma2 as variance"""
+    """posterior_predictive gives the predictive mean and variance"""
     x = rng.normal(0.8, 1.2, size=15)
     sigma2, tau2, n = 1.44, 2.0, 15
     mean, var = _pair(student.posterior_predictive(x, sigma2, tau2), "posterior_predictive")

@@ -7,15 +7,20 @@ import logging
 from grader.errors import GraderError
 
 
-def html_to_pdf(html: str) -> bytes:
-    """The same page the HTML report shows, as PDF bytes."""
+def html_to_pdf(html: str, base_url: str | None = None, offline: bool = False) -> bytes:
+    """The same page the HTML shows, as PDF bytes; `offline` fetches only data: and file: URLs."""
     try:
         from weasyprint import HTML
     except ImportError:
-        raise GraderError("--pdf needs WeasyPrint: pip install 'mlgrader[pdf]'") from None
+        raise GraderError("PDF output needs WeasyPrint and its system libraries (Pango): pip install weasyprint") from None
     # WeasyPrint logs every CSS property it skips (SVG styling, overflow): noise for a grader's user
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    pdf = HTML(string=html).write_pdf()
+    fetcher = None
+    if offline:
+        from weasyprint.urls import URLFetcher
+
+        fetcher = URLFetcher(allowed_protocols={"data", "file"})
+    pdf = HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf()
     assert pdf is not None
     return pdf

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import mistune
 import nbformat
 from markupsafe import Markup
@@ -23,6 +22,7 @@ from pygments.lexers import PythonLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from grader.errors import GraderError
+from grader.report.html import template_environment
 from grader.report.mathsvg import find_math, render_formula
 from grader.report.pdf import html_to_pdf
 
@@ -187,13 +187,7 @@ def notebook_html(notebook: Path) -> str:
     """The notebook as one HTML page, ready for print."""
     nb = _read(notebook)
     cells = notebook_cells(nb)
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("grader.report", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_environment()
     has_heading = any(cell.first_heading for cell in cells)
     return env.get_template("notebook.html.j2").render(
         title=_title(cells, notebook),

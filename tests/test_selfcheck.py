@@ -30,7 +30,10 @@ def assignment_or_skip(assignment_id: str) -> Assignment:
     folder = REPO / "assignments" / assignment_id
     if not (folder / "assignment.toml").is_file():
         pytest.skip(f"assignments/{assignment_id} does not exist yet")
-    return load_assignment(folder)
+    assignment = load_assignment(folder)
+    for module in assignment.preload:
+        pytest.importorskip(module, reason=f"{assignment_id} needs {module} (an optional dependency)")
+    return assignment
 
 
 def examples_of(assignment_id: str) -> Path:

@@ -27,14 +27,19 @@ def grader_version() -> str:
         return "0+unknown"
 
 
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
+def template_environment() -> jinja2.Environment:
+    """The Jinja2 environment of every page this grader writes: its templates, autoescaped, strict."""
+    return jinja2.Environment(
         loader=jinja2.PackageLoader("grader.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _environment() -> jinja2.Environment:
+    env = template_environment()
     env.globals.update(fmt=_fmt, hint=hint, version=grader_version())
     env.filters["ticks"] = _ticks
     return env

@@ -198,9 +198,9 @@ class RemoteObject:
 
 
 class ModuleView:
-    """`student.task2a`: the names of one module of the hand-in, as the assignment declares them."""
+    """`student.task2a` (or `reference.task2a`): one module's names, as the assignment declares them."""
 
-    def __init__(self, namespace: StudentNamespace, module: str) -> None:
+    def __init__(self, namespace: Any, module: str) -> None:
         self._namespace = namespace
         self._module = module
 
@@ -214,17 +214,17 @@ class StudentNamespace:
     def __init__(self, session: StudentSession, needs: tuple[str, ...]) -> None:
         self._session = session
         self._needs = needs
-        self._modules = {_module_key(n) for n in needs if ":" in n}
+        self._modules = {module_key(n) for n in needs if ":" in n}
 
     def get(self, need: str) -> Any:
         """The student's object for a need as written in assignment.toml (`"task2a:BinaryModel"`)."""
-        full = next((n for n in self._needs if n == need or _short(n) == need), need)
+        full = next((n for n in self._needs if n == need or short_need(n) == need), need)
         resolved = self._session.program.resolve(full)
         if resolved is None:
             finding = next((f for f in self._session.program.findings if f.need == full), None)
             if finding is not None:
                 raise StudentError(Failure(finding.diagnosis, finding.message))
-            raise StudentError(Failure(Diagnosis.NOT_IMPLEMENTED, f"{_short(full).split(':')[-1]} is not defined"))
+            raise StudentError(Failure(Diagnosis.NOT_IMPLEMENTED, f"{short_need(full).split(':')[-1]} is not defined"))
         return self._session.lookup(resolved.module, resolved.name)
 
     def __getattr__(self, name: str) -> Any:
@@ -255,10 +255,11 @@ class _HelperView:
         return self._session.lookup(self._module, name)
 
 
-def _module_key(need: str) -> str:
+def module_key(need: str) -> str:
     """`"task4*|task3a:SoftmaxModel"` is reached as `student.task3a` (the last alternative)."""
     return need.split(":", 1)[0].split("|")[-1]
 
 
-def _short(need: str) -> str:
-    return f"{_module_key(need)}:{need.split(':', 1)[1]}" if ":" in need else need
+def short_need(need: str) -> str:
+    """A need as tests write it: `"task4*|task3a:SoftmaxModel"` is `"task3a:SoftmaxModel"`."""
+    return f"{module_key(need)}:{need.split(':', 1)[1]}" if ":" in need else need

@@ -248,7 +248,10 @@ def serve(req_fd: int, resp_fd: int) -> None:
 def main() -> None:
     req_fd, resp_fd = int(sys.argv[1]), int(sys.argv[2])
     for name in sys.argv[3:]:
-        __import__(name)
+        try:
+            __import__(name)
+        except ImportError:  # not installed: student code that imports it fails then, with its own message
+            pass
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)

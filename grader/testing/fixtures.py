@@ -19,6 +19,7 @@ from grader.assignment import Assignment
 from grader.errors import ConfigError
 from grader.extract import extract
 from grader.model import ModuleCode, Program, Record
+from grader.sandbox.proxy import ModuleView, module_key, short_need
 from grader.submission import load
 
 
@@ -64,10 +65,10 @@ class ReferenceNamespace:
     def __init__(self, modules: HostModules, needs: tuple[str, ...]) -> None:
         self._modules = modules
         self._needs = needs
-        self._module_names = {n.split(":", 1)[0].split("|")[-1] for n in needs if ":" in n}
+        self._module_names = {module_key(n) for n in needs if ":" in n}
 
     def get(self, need: str) -> Any:
-        full = next((n for n in self._needs if n == need or _short(n) == need), need)
+        full = next((n for n in self._needs if n == need or short_need(n) == need), need)
         resolved = self._modules.program.resolve(full)
         if resolved is None:
             raise ConfigError(f"the reference does not define {need}")
@@ -77,21 +78,10 @@ class ReferenceNamespace:
         if name.startswith("_"):
             raise AttributeError(name)
         if name in self._module_names:
-            return _ReferenceModule(self, name)
+            return ModuleView(self, name)
         return self.get(name)
 
 
-class _ReferenceModule:
-    def __init__(self, namespace: ReferenceNamespace, module: str) -> None:
-        self._namespace = namespace
-        self._module = module
-
-    def __getattr__(self, name: str) -> Any:
-        return self._namespace.get(f"{self._module}:{name}")
-
-
-def _short(need: str) -> str:
-    return f"{need.split(':', 1)[0].split('|')[-1]}:{need.split(':', 1)[1]}" if ":" in need else need
 
 
 def load_reference(assignment: Assignment, inject: Mapping[str, Any]) -> ReferenceNamespace | None:

@@ -10,10 +10,9 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from grader.assignment import Assignment
 from grader.extract import extract
-from grader.model import Diagnosis, Finding, SourceFile, StudentResult, TestOutcome
-from grader.policy import forbidden_calls
+from grader.model import ModuleCode, StudentResult, TestOutcome, Visibility
+from grader.policy import apply_policy, policy_findings
 from grader.sandbox.proxy import WorkerPool
 from grader.scoring import score
 from grader.submission import load
@@ -39,43 +38,10 @@ def grade_submission(context: TestContext, pool: WorkerPool, student: str, path:
     return _timed(result, started, program.modules)
 
 
-def policy_findings(assignment: Assignment, files: tuple[SourceFile, ...]) -> dict[str, tuple[Finding, ...]]:
-    """Per task with a `forbidden` list, the forbidden APIs its extracted code uses (none: no entry).
-
-    A function is judged in the first task (in assignment order) that needs it: `softmax`
-    calling `torch.softmax` costs the task that asks for `softmax`, not the later ones using it.
-    """
-    found: dict[str, tuple[Finding, ...]] = {}
-    for index, task in enumerate(assignment.tasks):
-        if not task.forbidden or not task.needs:
-            continue
-        elsewhere = frozenset(n.split(":")[-1] for t in assignment.tasks[:index] for n in t.needs)
-        program = extract(files, task.needs, frozenset(assignment.inject))
-        findings = forbidden_calls(program, task.needs, task.forbidden, elsewhere)
-        if findings:
-            found[task.id] = findings
-    return found
-
-
-def apply_policy(outcomes: tuple[TestOutcome, ...], findings: dict[str, tuple[Finding, ...]]) -> tuple[TestOutcome, ...]:
-    """Every outcome of a task that uses a forbidden API fails with `forbidden_api`: the task scores 0."""
-    if not findings:
-        return outcomes
-    changed = []
-    for outcome in outcomes:
-        task_findings = findings.get(outcome.task)
-        if task_findings:
-            message = "\n".join(f.message for f in task_findings)
-            outcome = replace(outcome, passed=False, partial=0.0, message=message,
-                              diagnoses=(Diagnosis.FORBIDDEN_API,))
-        changed.append(outcome)
-    return tuple(changed)
-
-
-def _unreadable_outcome(name: str, task: str, visibility: str, points: float | None) -> TestOutcome:
-    return TestOutcome(name=name, task=task, visibility=visibility,  # type: ignore[arg-type]
+def _unreadable_outcome(name: str, task: str, visibility: Visibility, points: float | None) -> TestOutcome:
+    return TestOutcome(name=name, task=task, visibility=visibility,
                        passed=False, message="the submission could not be read", weight=points)
 
 
-def _timed(result: StudentResult, started: float, sources: tuple = ()) -> StudentResult:
+def _timed(result: StudentResult, started: float, sources: tuple[ModuleCode, ...] = ()) -> StudentResult:
     return replace(result, seconds=time.perf_counter() - started, sources=sources)

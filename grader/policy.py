@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from dataclasses import replace
 from fnmatch import fnmatchcase
 
-from grader.model import CodeUnit, Diagnosis, Finding, Program
+from grader.assignment import Assignment
+from grader.extract import extract
+from grader.model import CodeUnit, Diagnosis, Finding, Program, SourceFile, TestOutcome
 
 
 def forbidden_calls(
@@ -147,3 +150,36 @@ def _qualified(node: ast.expr, aliases: dict[str, str], shadowed: set[str]) -> s
     if parts:
         return "?." + parts[-1]  # a method on a value: only its last name is known
     return None
+
+
+def policy_findings(assignment: Assignment, files: tuple[SourceFile, ...]) -> dict[str, tuple[Finding, ...]]:
+    """Per task with a `forbidden` list, the forbidden APIs its extracted code uses (none: no entry).
+
+    A function is judged in the first task (in assignment order) that needs it: `softmax`
+    calling `torch.softmax` costs the task that asks for `softmax`, not the later ones using it.
+    """
+    found: dict[str, tuple[Finding, ...]] = {}
+    for index, task in enumerate(assignment.tasks):
+        if not task.forbidden or not task.needs:
+            continue
+        elsewhere = frozenset(n.split(":")[-1] for t in assignment.tasks[:index] for n in t.needs)
+        program = extract(files, task.needs, frozenset(assignment.inject))
+        findings = forbidden_calls(program, task.needs, task.forbidden, elsewhere)
+        if findings:
+            found[task.id] = findings
+    return found
+
+
+def apply_policy(outcomes: tuple[TestOutcome, ...], findings: dict[str, tuple[Finding, ...]]) -> tuple[TestOutcome, ...]:
+    """Every outcome of a task that uses a forbidden API fails with `forbidden_api`: the task scores 0."""
+    if not findings:
+        return outcomes
+    changed = []
+    for outcome in outcomes:
+        task_findings = findings.get(outcome.task)
+        if task_findings:
+            message = "\n".join(f.message for f in task_findings)
+            outcome = replace(outcome, passed=False, partial=0.0, message=message,
+                              diagnoses=(Diagnosis.FORBIDDEN_API,))
+        changed.append(outcome)
+    return tuple(changed)

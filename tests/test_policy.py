@@ -7,8 +7,7 @@ from conftest import program_from_source
 
 from grader.model import Diagnosis
 from grader.model import TestOutcome as Outcome
-from grader.pipeline import apply_policy
-from grader.policy import forbidden_calls
+from grader.policy import apply_policy, forbidden_calls
 
 POLICY = ("torch.nn.*", "!torch.nn.Parameter", "torch.optim.*", "torch.softmax", "torch.log_softmax",
           "torch.relu", "torch.nn.functional.*", ".softmax", ".relu")
@@ -90,7 +89,7 @@ def test_each_function_is_judged_in_the_first_task_that_needs_it():
 
     from grader.assignment import load_assignment
     from grader.model import Cell, SourceFile
-    from grader.pipeline import policy_findings
+    from grader.policy import policy_findings
 
     assignment = load_assignment(Path(__file__).resolve().parents[1] / "assignments" / "bayes_mlp")
     base = ("import torch\nW1 = torch.nn.Parameter(torch.zeros(784, 256))\nb1 = W2 = b2 = W1\n"

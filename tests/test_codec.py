@@ -81,3 +81,121 @@ def test_decoder_rejects_deep_nesting_and_huge_item_counts(monkeypatch):
     monkeypatch.setattr(codec, "MAX_ITEMS", 1000)
     with pytest.raises(codec.CodecError):
         codec.decode(json.dumps(list(range(5000))).encode())
+
+
+class _Planted:
+    """A pickle that creates a file when it is loaded: proof that something was unpickled."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _pickled(marker, protocol):
+    import pickle
+
+    return pickle.dumps(_Planted(marker), protocol=protocol)
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+def test_a_raw_pickle_reply_is_refused_and_never_loaded(tmp_path, protocol):
+    marker = tmp_path / "unpickled"
+    payload = _pickled(marker, protocol)
+    with open(marker.with_suffix(".check"), "wb"):  # the pickle is live: loading it would create the marker
+        pass
+    with pytest.raises(codec.CodecError):
+        codec.decode(payload)
+    with pytest.raises(codec.CodecError):
+        codec.decode(payload, resolve_handle=lambda id, name: (id, name))
+    assert not marker.exists()
+
+
+def test_the_planted_pickle_really_creates_its_marker_when_loaded(tmp_path):
+    import pickle
+
+    marker = tmp_path / "unpickled"
+    pickle.loads(_pickled(marker, 2)).close()  # the oracle: this is what a decoder that unpickles would do
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("tag", ["$p", "$pickle", "$P", "$o", "$b", "$x", "$", "", "p", "$tt", "$T "])
+@pytest.mark.parametrize("where", ["top", "in a list", "in a dict value", "in a tuple", "in an ok reply"])
+def test_json_that_smuggles_a_pickle_under_any_tag_is_refused(tmp_path, tag, where):
+    import base64
+
+    marker = tmp_path / "unpickled"
+    smuggled = {tag: base64.b64encode(_pickled(marker, 2)).decode("ascii")}
+    message = {
+        "top": smuggled,
+        "in a list": [1, smuggled],
+        "in a dict value": {"$d": [["key", smuggled]]},
+        "in a tuple": {"$t": [smuggled]},
+        "in an ok reply": {"ok": smuggled},
+    }[where]
+    with pytest.raises(codec.CodecError):
+        codec.decode(json.dumps(message).encode(), resolve_handle=lambda id, name: (id, name))
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["object", [1], "gASVAAAAAAAAAAA="],  # an object array: numpy would need pickle for it
+        ["O", [1], "AAAAAAAAAAA="],
+        ["V8", [1], "AAAAAAAAAAA="],
+        ["float64", [1], "AAAAAAAAAAA"],  # not valid base64
+        ["float64", [1], 3],
+        ["float64", 1, "AAAAAAAAAAA="],
+        ["float64", [-1], ""],
+        ["float64", [1.0], "AAAAAAAAAAA="],
+        ["float64", [True], "AAAAAAAAAAA="],
+        ["float64", [1] * 33, "AAAAAAAAAAA="],
+        ["float64", [1], "AAAAAAAAAAA=", "extra"],
+        {"dtype": "float64"},
+    ],
+)
+def test_arrays_that_are_not_plain_numbers_are_refused(body):
+    with pytest.raises(codec.CodecError):
+        codec.decode(json.dumps({"$a": body}).encode())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [["object", "AAAAAAAAAAA="], ["float64", "AAAA"], ["float64", 5], ["float64"], "float64", ["float64", "AAAAAAAAAAA"]],
+)
+def test_numpy_scalars_that_are_not_plain_numbers_are_refused(body):
+    with pytest.raises(codec.CodecError):
+        codec.decode(json.dumps({"$n": body}).encode())
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"1" * 5000,  # more digits than int() accepts: a ValueError that is not a JSONDecodeError
+        b"\xff\xfe",
+        json.dumps({"$d": [[{"$t": [[1]]}, 1]]}).encode(),  # a tuple key holding a list
+        json.dumps({"$d": [[{"$t": [{"$d": []}]}, 1]]}).encode(),
+        json.dumps({"$d": [[[1], 1]]}).encode(),
+        json.dumps({"$d": [[{"$a": ["float64", [1], "AAAAAAAAAAA="]}, 1]]}).encode(),
+        json.dumps({"$d": [[{"$n": ["float64", "AAAAAAAAAAA="]}, 1]]}).encode(),
+        json.dumps({"$d": [[1, 2, 3]]}).encode(),
+        json.dumps({"$d": [5]}).encode(),
+        json.dumps({"$d": {"a": 1}}).encode(),
+        json.dumps({"$t": {"a": 1}}).encode(),
+        json.dumps({"$f": "1e400"}).encode(),
+        json.dumps({"$f": 1.0}).encode(),
+        json.dumps({"$h": [1, "Model", 3]}).encode(),
+        json.dumps({"$h": ["1", "Model"]}).encode(),
+        json.dumps({"$h": [1, 2]}).encode(),
+        json.dumps({"$T": {"$a": ["float64", [1], "AAAAAAAAAAA="]}}).encode(),  # a tensor request from the worker
+        json.dumps({"$t": [1], "$d": []}).encode(),
+        json.dumps({}).encode(),
+        json.dumps(2**5000).encode()[:4000],  # fewer digits than int() refuses, more bits than the codec allows
+    ],
+)
+def test_every_malformed_message_is_a_codec_error_never_another_exception(payload):
+    """The client catches CodecError only: any other exception would escape with the worker still running."""
+    with pytest.raises(codec.CodecError):
+        codec.decode(payload)

@@ -21,6 +21,7 @@ ever unpickled or evaluated.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import math
 import os
@@ -169,10 +170,26 @@ def _dict_from_wire(body: list[Any], resolve_handle: Any, depth: int, budget: _B
         if type(pair) is not list or len(pair) != 2:
             raise CodecError("malformed dict entry")
         key = from_wire(pair[0], None, depth + 1, budget)
-        if type(key) not in (str, int, float, bool, tuple) and key is not None:
+        if (type(key) not in (str, int, float, bool, tuple) and key is not None) or not _hashable(key):
             raise CodecError("unhashable dict key")
         out[key] = from_wire(pair[1], resolve_handle, depth + 1, budget)
     return out
+
+
+def _hashable(key: Any) -> bool:
+    """Whether a decoded key can index a dict (a tuple may hold a list)."""
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
+
+
+def _base64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise CodecError("malformed base64 data") from None
 
 
 def _array_from_wire(body: Any, budget: _Budget) -> np.ndarray:
@@ -183,7 +200,7 @@ def _array_from_wire(body: Any, budget: _Budget) -> np.ndarray:
         raise CodecError(f"array of dtype {dtype_name!r} is not allowed")
     if type(shape) is not list or len(shape) > 32 or any(type(d) is not int or d < 0 for d in shape):
         raise CodecError("malformed array shape")
-    raw = base64.b64decode(payload, validate=True)
+    raw = _base64(payload)
     dtype = np.dtype(dtype_name)
     count = math.prod(shape)
     if count * dtype.itemsize != len(raw):
@@ -195,7 +212,7 @@ def _array_from_wire(body: Any, budget: _Budget) -> np.ndarray:
 def _scalar_from_wire(body: Any) -> Any:
     if type(body) is not list or len(body) != 2 or body[0] not in ALLOWED_DTYPES or type(body[1]) is not str:
         raise CodecError("malformed numpy scalar")
-    raw = base64.b64decode(body[1], validate=True)
+    raw = _base64(body[1])
     dtype = np.dtype(body[0])
     if len(raw) != dtype.itemsize:
         raise CodecError("numpy scalar of the wrong size")
@@ -208,7 +225,7 @@ def decode(body: bytes, resolve_handle: Any = None) -> Any:
         raise CodecError("message too large")
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # also an integer of more digits than int() accepts
         raise CodecError(f"not a valid message: {type(error).__name__}") from None
     return from_wire(data, resolve_handle)
 

@@ -81,3 +81,132 @@ def test_messages_never_print_the_expected_values():
     with pytest.raises(CheckFailed) as failed:
         assert_close(np.array([1.0, 2.0]), secret)
     assert "123.4" not in failed.value.message and "789" not in failed.value.message
+
+
+# --- precision-aware tolerances (issue 11: float32 hand-ins lost points) -------------------------------
+
+
+def _not_representable():
+    """Values built from 0.1 steps (not exact in binary) through a computation with rounding."""
+    x = (np.arange(1, 301) * 0.1).reshape(-1, 3) / 7
+    w = np.array([[0.1, -0.3, 0.7], [0.2, 0.1, -0.1], [-0.6, 0.3, 0.9]])
+    return x, w, np.tanh(x @ w) * 0.3 + 0.1
+
+
+def test_a_correct_float32_computation_passes_with_the_default_tolerances():
+    x, w, expected = _not_representable()
+    got = np.tanh(x.astype(np.float32) @ w.astype(np.float32)) * np.float32(0.3) + np.float32(0.1)
+    assert got.dtype == np.float32 and not np.array_equal(got.astype(float), expected)
+    # the old fixed tolerances fail it: this is the bug
+    assert not np.allclose(got.astype(float), expected, rtol=1e-6, atol=1e-9)
+    assert_close(got, expected)
+    assert_close(got, expected, rtol=1e-6, atol=1e-9)  # explicit float64 tolerances widen for float32
+    assert_close(list(got), expected)  # a list of float32 rows is float32 too
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_result_off_by_1e3_relative_fails_in_both_precisions(dtype):
+    x, w, expected = _not_representable()
+    wrong = (expected * (1 + 1e-3)).astype(dtype)
+    with pytest.raises(CheckFailed):
+        assert_close(wrong, expected)
+    bumped = expected.copy()
+    bumped[0, 0] += 1e-3 * np.max(np.abs(expected))  # one element off by 1e-3 of the scale
+    with pytest.raises(CheckFailed):
+        assert_close(bumped.astype(dtype), expected)
+
+
+def test_float64_stays_tight():
+    x, w, expected = _not_representable()
+    rounded = expected.astype(np.float32).astype(np.float64)  # float32 rounding, returned as float64
+    with pytest.raises(CheckFailed):
+        assert_close(rounded * (1 + 1e-5), expected)
+    assert_close(rounded, expected, precision=np.float32)  # the test may name the precision explicitly
+
+
+def test_atol_scales_with_the_magnitude_of_the_expected_values():
+    _, _, expected = _not_representable()
+    big = expected * 1e6
+    got = (big.astype(np.float32)).astype(np.float32)
+    assert_close(got, big)
+    small = expected * 1e-6
+    with pytest.raises(CheckFailed):
+        assert_close(small + 1e-3 * 1e-6, small)  # tiny in absolute terms, 1e-3 of the scale
+
+
+# --- one coercion for results ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [np.array(0.25), np.array([0.5])],
+        (0.25, 0.5),
+        [np.float32(0.25), np.float32(0.5)],
+        np.array([[0.25], [0.5]], dtype=np.float32),
+        [[0.25], [0.5]],
+    ],
+)
+def test_as_result_reads_every_plain_form_of_a_column(value):
+    from grader.testing import as_result
+
+    got = as_result(value, shape=(2, 1), name="outputs")
+    assert got.dtype == np.float64 and got.shape == (2, 1)
+    assert np.allclose(got.ravel(), [0.25, 0.5])
+
+
+@pytest.mark.parametrize("value", [0.5, np.float32(0.5), np.array(0.5), np.array([0.5]), [0.5], [[np.array([0.5])]]])
+def test_as_number_reads_0d_and_1_element_results(value):
+    from grader.testing import as_number
+
+    got = as_number(value)
+    assert isinstance(got, float) and got == pytest.approx(0.5)
+
+
+def test_assert_close_takes_a_mixed_list_the_old_asarray_refused():
+    mixed = [np.array(0.1), np.array([0.2])]
+    with pytest.raises(ValueError):
+        np.asarray(mixed, dtype=float)  # what a hidden test used to do
+    assert_close(mixed, [0.1, 0.2])
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(np.zeros(3), "shape (3,)"), (np.zeros((2, 2)), "shape (2, 2)"), ("0.5", "str"), (None, "NoneType"),
+     ([[1.0], [2.0, 3.0]], "list")],
+)
+def test_as_result_fails_really_wrong_shapes_naming_them(value, words):
+    from grader.testing import as_result
+
+    with pytest.raises(CheckFailed) as failed:
+        as_result(value, shape=(2, 1), name="outputs")
+    assert failed.value.diagnoses == (Diagnosis.WRONG_SHAPE,)
+    assert words in failed.value.message and "outputs" in failed.value.message
+
+
+# --- diagnoses that must not mislead ------------------------------------------------------------------
+
+
+def test_check_gradient_never_passes_above_its_tolerance():
+    loss, grad, w = loss_and_grad()
+    numeric = numeric_gradient(loss, w)
+    noise = np.zeros_like(grad)
+    noise[np.argmax(np.abs(numeric))] = 5e-4 * np.max(np.abs(numeric))  # relative error about 3e-4
+    relative = np.linalg.norm(noise) / (np.linalg.norm(grad + noise) + np.linalg.norm(numeric))
+    assert 1e-4 < relative < 1e-3
+    with pytest.raises(CheckFailed) as failed:
+        check_gradient(loss, grad + noise, w, tolerance=1e-4)
+    assert "relative error" in failed.value.message
+    check_gradient(loss, grad + noise, w, tolerance=1e-3)
+
+
+def test_a_scalar_accuracy_is_never_called_scaled():
+    with pytest.raises(CheckFailed) as failed:
+        assert_close(0.95, 0.6, name="calculate_accuracy")
+    assert Diagnosis.SCALED not in failed.value.diagnoses and "times" not in failed.value.message
+    with pytest.raises(CheckFailed) as failed:
+        assert_close(-0.6, 0.6, name="calculate_accuracy", ratio=False)
+    assert failed.value.diagnoses == ()
+    with pytest.raises(CheckFailed) as failed:  # a scalar loss N times too large still says 1/N
+        assert_close(0.6 * 32, 0.6, name="the loss", batch_size=32)
+    assert failed.value.diagnoses == (Diagnosis.SCALED,) and "1/N" in failed.value.message

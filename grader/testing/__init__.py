@@ -1,5 +1,25 @@
-"""What instructors' tests import: tolerant comparison, gradient checks, explicit failures."""
+"""What instructors' tests import: tolerant comparison, result coercion, gradient checks, explicit failures."""
 
-from grader.testing.checks import CheckFailed, assert_close, check_gradient, fail, numeric_gradient
+from grader.testing.checks import (
+    CheckFailed,
+    as_number,
+    as_result,
+    assert_close,
+    check_gradient,
+    fail,
+    numeric_gradient,
+    tolerances,
+)
+from grader.testing.diagnose import lowest_precision
 
-__all__ = ["CheckFailed", "assert_close", "check_gradient", "fail", "numeric_gradient"]
+__all__ = [
+    "CheckFailed",
+    "as_number",
+    "as_result",
+    "assert_close",
+    "check_gradient",
+    "fail",
+    "lowest_precision",
+    "numeric_gradient",
+    "tolerances",
+]

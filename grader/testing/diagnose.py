@@ -26,19 +26,61 @@ class Explanation:
 
 
 def as_array(value: Any) -> np.ndarray | None:
-    """A numeric array from what the student returned (lists, scalars, 0-d arrays), or None."""
-    if isinstance(value, (bool, np.bool_)):
-        return np.asarray(value, dtype=float)
-    if isinstance(value, (int, float, np.number)):
-        return np.asarray(value, dtype=float)
-    if isinstance(value, (list, tuple, np.ndarray)):
-        try:
-            array = np.asarray(value)
-        except (ValueError, TypeError):
-            return None
-        if array.dtype.kind in "biufc":
-            return array.astype(np.complex128 if array.dtype.kind == "c" else np.float64)
-    return None
+    """A float64 (or complex128) array from what the student returned, or None when it is not numeric.
+
+    Accepts Python and NumPy scalars, 0-d and n-d arrays of any numeric or bool dtype, and
+    lists or tuples of those, nested. A list whose items have ragged shapes only because
+    some items are 0-d and others 1-element arrays (``[np.array(1.0), np.array([2.0])]``)
+    is read as the list of those numbers.
+    """
+    array = _numeric(value)
+    if array is None:
+        return None
+    return array.astype(np.complex128 if array.dtype.kind == "c" else np.float64)
+
+
+def lowest_precision(value: Any) -> np.dtype:
+    """The least precise floating dtype in what the student returned: float16, float32 or float64.
+
+    Integers, bools and Python floats count as float64: they carry no rounding of their own.
+    complex64 counts as float32.
+    """
+    found: list[np.dtype] = []
+    _collect_float_dtypes(value, found, depth=0)
+    return max(found, key=lambda dtype: float(np.finfo(dtype).eps), default=np.dtype(np.float64))
+
+
+def _collect_float_dtypes(value: Any, found: list[np.dtype], depth: int) -> None:
+    if depth > 32:
+        return
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "fc":
+        bits = value.dtype.itemsize * 8 // (2 if value.dtype.kind == "c" else 1)
+        found.append(np.dtype({16: np.float16, 32: np.float32}.get(bits, np.float64)))
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _collect_float_dtypes(item, found, depth + 1)
+
+
+def _numeric(value: Any, depth: int = 0) -> np.ndarray | None:
+    if depth > 32:
+        return None
+    if isinstance(value, (bool, int, float, np.bool_, np.number)):
+        return np.asarray(value)
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind in "biufc" else None
+    if not isinstance(value, (list, tuple)):
+        return None
+    items = [_numeric(item, depth + 1) for item in value]
+    if any(item is None for item in items):
+        return None
+    arrays = [item for item in items if item is not None]
+    shapes = {item.shape for item in arrays}
+    if len(shapes) > 1 and all(item.size == 1 for item in arrays):
+        arrays = [item.reshape(()) for item in arrays]  # mixed 0-d and 1-element arrays: a list of numbers
+    try:
+        return np.asarray(np.stack(arrays)) if arrays else np.zeros(0)
+    except ValueError:
+        return None
 
 
 def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
@@ -54,8 +96,14 @@ def explain(
     name: str = "the result",
     regularization: Any = None,
     batch_size: int | None = None,
+    ratio: bool = True,
 ) -> Explanation | None:
-    """None when `actual` matches `expected`; otherwise what is wrong, in the contract's codes."""
+    """None when `actual` matches `expected`; otherwise what is wrong, in the contract's codes.
+
+    `ratio=False` is for quantities whose ratio to the right value means nothing (an
+    accuracy, a count): no `sign_flipped` or `scaled` then. For a single number a constant
+    factor is always there, so `scaled` is given only when it is the batch size N or 1/N.
+    """
     want = as_array(expected)
     if want is None:
         raise TypeError(f"the expected value for {name} is not numeric")
@@ -74,6 +122,9 @@ def explain(
         return Explanation((Diagnosis.NAN_OR_INF,), f"{name} holds {bad} NaN or infinite value(s)")
     if _close(got, want, rtol, atol):
         return None
+    if not ratio:
+        error = float(np.max(np.abs(got - want))) if got.size else 0.0
+        return Explanation((), f"{name} is wrong: it differs from the right result by {error:.3g}")
     return _relation(got, want, rtol, atol, name, regularization, batch_size)
 
 
@@ -100,6 +151,8 @@ def _relation(
                         f"{name} uses the regularization term {convention}; this assignment's convention differs",
                     )
     scaled = _scale_factor(got, want, rtol, atol)
+    if scaled is not None and got.size == 1 and not _is_batch_factor(abs(scaled), batch_size):
+        scaled = None  # two numbers always differ by some factor: only N or 1/N tells the student something
     if scaled is not None and scaled < 0:
         return Explanation(
             (Diagnosis.SIGN_FLIPPED, Diagnosis.SCALED),
@@ -118,6 +171,12 @@ def _scale_factor(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -
     if abs(factor) < 1e-12 or abs(factor - 1.0) < 1e-6 or abs(factor + 1.0) < 1e-6:
         return None
     return factor if _close(got, factor * want, rtol, atol) else None
+
+
+def _is_batch_factor(factor: float, batch_size: int | None) -> bool:
+    if not batch_size:
+        return False
+    return abs(factor * batch_size - 1.0) < 1e-3 or abs(factor / batch_size - 1.0) < 1e-3
 
 
 def _describe_factor(factor: float, batch_size: int | None) -> str:

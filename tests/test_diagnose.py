@@ -1,0 +1,194 @@
+"""Diagnoses of a wrong numeric result: each relation built by hand, then recognised (and only that one)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.model import Diagnosis
+from grader.testing.diagnose import as_array, explain
+
+SIGN, SCALED, SHAPE = Diagnosis.SIGN_FLIPPED, Diagnosis.SCALED, Diagnosis.WRONG_SHAPE
+TRANSPOSED, NAN, REG = Diagnosis.TRANSPOSED, Diagnosis.NAN_OR_INF, Diagnosis.MISSING_REGULARIZATION
+
+
+def right(shape=(6,), seed=0) -> np.ndarray:
+    """A right result with no zero, no repeated value and no symmetry, so that no relation holds by accident."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.5, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+
+
+def why(actual, expected, **options):
+    options.setdefault("rtol", 1e-5)
+    options.setdefault("atol", 1e-8)
+    return explain(actual, expected, **options)
+
+
+@pytest.mark.parametrize("factor", [-2.0, -3.0, -0.5, -10.0, -1 / 32])
+def test_a_negative_factor_is_both_sign_flipped_and_scaled(factor):
+    want = right()
+    explanation = why(factor * want, want)
+    assert explanation is not None
+    assert explanation.diagnoses == (SIGN, SCALED)
+    assert "wrong sign" in explanation.message and "constant factor" in explanation.message
+    assert f"{-factor:.4g}" in explanation.message  # the size of the factor, without its sign
+
+
+def test_minus_twice_the_result_says_factor_2_and_minus_n_says_n():
+    want = right((4, 3))
+    assert "it is 2 times the right result (a factor 2 in a derivative?)" in why(-2 * want, want).message
+    message = why(-32 * want, want, batch_size=32).message
+    assert "N = 32 times" in message and "wrong sign" in message
+    message = why(-want / 32, want, batch_size=32).message
+    assert "1/N = 1/32 times" in message and "wrong sign" in message
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (6,), (3, 4), (2, 3, 2)])
+def test_the_negative_is_sign_flipped_only(shape):
+    want = right(shape)
+    explanation = why(-want, want)
+    assert explanation is not None and explanation.diagnoses == (SIGN,)
+    assert "negative of the right result" in explanation.message
+
+
+def test_a_negative_within_tolerance_is_still_sign_flipped():
+    want = right()
+    assert why(-want * (1 + 1e-7), want).diagnoses == (SIGN,)
+    assert why(-want * (1 + 1e-3), want, rtol=1e-2).diagnoses == (SIGN,)
+
+
+def test_zero_for_a_zero_result_is_right_and_the_negative_of_zero_is_not_sign_flipped():
+    assert why(np.zeros(4), np.zeros(4)) is None
+    assert why(-np.zeros(4), np.zeros(4)) is None
+    explanation = why(np.ones(4), np.zeros(4))
+    assert explanation is not None and SIGN not in explanation.diagnoses and SCALED not in explanation.diagnoses
+
+
+@pytest.mark.parametrize("factor", [2.0, 3.0, 0.5, 1.5, 100.0])
+def test_a_positive_factor_is_scaled_only(factor):
+    want = right()
+    explanation = why(factor * want, want)
+    assert explanation is not None and explanation.diagnoses == (SCALED,)
+    assert "wrong sign" not in explanation.message and "constant factor" in explanation.message
+
+
+def test_the_batch_size_names_a_missing_or_extra_one_over_n():
+    want = right((5, 2))
+    missing = why(32 * want, want, batch_size=32)
+    assert missing.diagnoses == (SCALED,) and "did you forget to average over the batch, 1/N?" in missing.message
+    extra = why(want / 32, want, batch_size=32)
+    assert extra.diagnoses == (SCALED,) and "divided by the batch size once too often?" in extra.message
+    assert "1/N" not in why(3 * want, want, batch_size=32).message
+    assert "it is 3 times the right result (in size)" in why(3 * want, want, batch_size=32).message
+    assert "it is 0.5 times the right result (a factor 2" in why(want / 2, want).message
+
+
+def test_a_factor_with_noise_on_top_is_not_scaled():
+    want = right()
+    noisy = 2 * want + np.linspace(-0.3, 0.3, want.size)
+    explanation = why(noisy, want)
+    assert explanation is not None and explanation.diagnoses == ()
+    difference = float(np.max(np.abs(noisy - want)))
+    assert f"the largest difference from the right result is {difference:.3g}" in explanation.message
+
+
+def test_a_result_that_matches_within_tolerance_has_no_explanation():
+    want = right((3, 3))
+    assert why(want, want) is None
+    assert why(want * (1 + 1e-7), want) is None
+    assert why(want + 0.005, want, rtol=0, atol=0.01) is None
+    assert why(want + 0.02, want, rtol=0, atol=0.01) is not None
+    assert why(want * 1.005, want, rtol=0.01, atol=0) is None
+    assert why(want.tolist(), want) is None
+    assert why(want.astype(np.float32), want) is None
+
+
+def test_a_tolerance_factor_is_not_called_scaled():
+    want = right()
+    explanation = why(want * (1 + 2e-7), want, rtol=1e-8, atol=0)  # wrong at this tolerance, but no factor to name
+    assert explanation is not None and explanation.diagnoses == ()
+
+
+def test_transposed_results_are_recognised_square_or_not():
+    rectangle = right((4, 3))
+    assert why(rectangle.T, rectangle).diagnoses == (TRANSPOSED,)
+    assert "has shape (3, 4): it is the transpose" in why(rectangle.T, rectangle).message
+    square = right((3, 3), seed=4)
+    explanation = why(square.T, square)
+    assert explanation.diagnoses == (TRANSPOSED,) and "is the transpose of the right result" in explanation.message
+
+
+def test_a_wrong_shape_is_named_with_both_shapes():
+    want = right((4, 3))
+    explanation = why(want[:, :2], want)
+    assert explanation.diagnoses == (SHAPE,)
+    assert "has shape (4, 2), but shape (4, 3) was expected" in explanation.message
+    assert why(want.ravel(), want).diagnoses == (SHAPE,)
+    assert why(right((3, 4)), want).diagnoses == (SHAPE,)  # the right shape transposed, but not the transpose
+
+
+@pytest.mark.parametrize("value", [[[1.0]], np.array([2.0]), [3.0], 4, np.float32(5.0), True])
+def test_one_number_in_any_wrapping_is_compared_as_a_number(value):
+    number = float(np.asarray(value, dtype=float).ravel()[0])
+    assert why(value, number) is None
+    assert why(value, [number]) is None
+
+
+def test_what_is_not_a_number_is_a_wrong_shape_and_an_expected_non_number_is_the_instructors_error():
+    for value in ("0.5", None, {"a": 1}, object(), [1.0, "x"]):
+        explanation = why(value, 0.5)
+        assert explanation.diagnoses == (SHAPE,) and "should be a number or an array" in explanation.message
+    with pytest.raises(TypeError, match="the expected value for the loss is not numeric"):
+        why(0.5, "0.5", name="the loss")
+
+
+def test_nan_and_inf_are_counted_unless_expected():
+    want = right()
+    got = want.copy()
+    got[[1, 3]] = np.nan, np.inf
+    explanation = why(got, want)
+    assert explanation.diagnoses == (NAN,) and "holds 2 NaN or infinite value(s)" in explanation.message
+    expected_inf = want.copy()
+    expected_inf[0] = np.inf
+    assert why(expected_inf, expected_inf) is None  # an infinity where one is expected is not a NaN finding
+    assert why(-expected_inf, expected_inf).diagnoses == (SIGN,)
+
+
+def test_a_missing_regularization_term_and_the_other_conventions():
+    want, w = right((4, 3)), right((4, 3), seed=7)
+    term = 0.1 * w
+    assert why(want - term, want, regularization=term).diagnoses == (REG,)
+    assert "lacks the regularization term" in why(want - term, want, regularization=term).message
+    for factor, convention in ((2.0, "2 lambda w"), (0.5, "lambda w / 2")):
+        explanation = why(want - term + factor * term, want, regularization=term)
+        assert explanation.diagnoses == (REG,) and f"uses the regularization term {convention}" in explanation.message
+    assert REG not in why(want - term, want, regularization=np.zeros_like(term)).diagnoses  # a zero term names nothing
+    assert REG not in why(want - term, want, regularization=term[:2]).diagnoses  # a term of another shape
+    assert REG not in why(want - term, want).diagnoses
+    assert REG not in why(want + 3 * term, want, regularization=term).diagnoses
+
+
+def test_the_name_and_no_expected_value_appear_in_messages():
+    want = np.array([123.456, -789.012, 4.5])
+    for got in (-want, 2 * want, -2 * want, want + 1, want[:2], want[::-1]):
+        message = why(got, want, name="the gradient").message
+        assert message.startswith("the gradient ")
+        assert "123.4" not in message and "789" not in message
+
+
+def test_complex_results_are_compared_as_complex_numbers():
+    want = right() + 1j * right(seed=3)
+    assert why(want, want) is None
+    assert why(-want, want).diagnoses == (SIGN,)
+    assert why(want.real, want) is not None
+
+
+def test_as_array_reads_numbers_and_refuses_the_rest():
+    assert as_array(True).dtype == np.float64 and float(as_array(True)) == 1.0
+    assert as_array(3).dtype == np.float64 and as_array(np.int8(3)).shape == ()
+    assert as_array([[1, 2], [3, 4]]).shape == (2, 2)
+    assert as_array((1.5, 2.5)).tolist() == [1.5, 2.5]
+    assert as_array(np.array([1 + 2j])).dtype == np.complex128
+    assert as_array(np.array([1, 2], dtype=np.int32)).dtype == np.float64
+    for value in ("1", None, [1, "a"], np.array(["a"]), np.array([object()], dtype=object), {1: 2}):
+        assert as_array(value) is None

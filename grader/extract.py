@@ -8,7 +8,8 @@ code the grader does not run). This module resolves the needs among those units.
 A need's closure follows the global names each unit reads (computed with `symtable`),
 across modules through `from m import x`, `import m` + `m.attr`, and `from m import *`.
 Relative imports (`from .x import y`) name submission modules and are written as absolute
-ones, since the worker installs every module at the top level. A star import of a module
+ones, since the worker installs every module at the top level. A module a notebook writes with
+`%%writefile helpers.py` is a submission module like a handed-in `helpers.py`. A star import of a module
 outside the submission is assumed to provide any name the
 module does not define. Only the needed name itself is checked for a placeholder body.
 Modules in `Program.modules` come dependencies first, then by name.
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from grader.model import Diagnosis, Finding, ModuleCode, Program, Resolved, SourceFile
-from grader.units import Broken, Dropped, ModuleIndex, Unit, index_module
+from grader.units import Broken, Dropped, ModuleIndex, Unit, index_module, written_modules
 
 KNOWN = frozenset(dir(builtins)) | {
     "__file__",
@@ -53,6 +54,7 @@ def extract(
 ) -> Program:
     """The minimal code each need depends on, where each need lives, and what is statically wrong."""
     index = {m.name: m for m in map(index_module, files)}
+    index.update((m.name, m) for m in written_modules(files))  # `%%writefile helpers.py` cells
     chosen: dict[str, dict[int, Unit]] = {}
     resolved: list[Resolved] = []
     findings: list[Finding] = []

@@ -1,7 +1,11 @@
 """A file's cells as top-level units: what each statement binds, reads and imports.
 
 Each code cell (or module) is parsed on its own, after IPython syntax is neutralised line
-by line (`%magic`, `!shell`, `obj?` become `pass`; a `%%` cell is dropped). Only
+by line (`%magic`, `!shell`, `obj?` become `pass`). A cell magic that runs its body as Python
+in the kernel's namespace (`%%time`, `%%capture`, `%%prun`) keeps its body; one that runs it
+elsewhere (`%%timeit`, `%%python3`, `%%script`) or is not Python (`%%bash`, `%%html`) drops the
+cell; `%%writefile name.py` (or `-a`, `%%file`) makes a module of the submission named `name`
+(see `written_modules`). Only
 definitional top-level statements become units: one per imported alias, `def`, `class`,
 and assignments to plain names (tuples of names included). A top-level `if`/`try` is kept
 whole when everything in it is definitional, never `if __name__ == "__main__":`.
@@ -13,8 +17,9 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 import symtable
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from grader.model import CodeUnit, SourceFile
@@ -23,6 +28,18 @@ _MAGIC = re.compile(r"^([ \t]*)(?:[%!]|\?{1,2}[\w.]+\s*$|[\w.]+\?{1,2}\s*$|\w+(?
 _BROKEN_NAME = re.compile(
     r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]*)?=(?!=)", re.M
 )
+_CELL_MAGIC = re.compile(r"^[ \t]*%%(\w+)(.*)$")
+# What IPython does with a cell magic's body, checked by running these cells in a real kernel
+# (IPython 9.18, ipykernel 7.4, through nbclient): definitions made under `%%time`, `%%capture`
+# and `%%prun` (nested ones too) exist afterwards; those under `%%timeit` (compiled into a function
+# of its own) and `%%python3` (another process) do not.
+_PYTHON_BODY = frozenset({"time", "capture", "prun"})
+_ELSEWHERE = {
+    "timeit": "in a `%%timeit` cell (IPython runs its body inside a function of its own)",
+    **{m: f"in a `%%{m}` cell (it runs in a separate process)" for m in ("python", "python2", "python3", "pypy")},
+    "script": "in a `%%script` cell (it runs in a separate process)",
+}
+_WRITEFILE = frozenset({"writefile", "file"})
 
 
 @dataclass(frozen=True)
@@ -86,15 +103,77 @@ class ModuleIndex:
 
 def index_module(file: SourceFile) -> ModuleIndex:
     """Parse every code cell of a file into units, broken parts and dropped bindings."""
+    cells = [
+        (f"{file.path} [cell {cell.index + 1}]" if file.is_notebook else file.path, cell.index, cell.source)
+        for cell in file.cells
+        if cell.kind == "code"
+    ]
+    return _index(file.module, file.path, file.is_notebook, cells)
+
+
+def written_modules(files: Iterable[SourceFile]) -> tuple[ModuleIndex, ...]:
+    """The modules notebooks write with `%%writefile name.py`, which the notebook can then import.
+
+    Cells are read in file order, as the kernel would have run them: `-a` (`--append`) adds to
+    the module, a plain `%%writefile` starts it again. A name the submission already has as a
+    file (a `helpers.py` handed in beside the notebook) keeps that file. Units point at the
+    notebook cell that wrote them, with the cell's own line numbers.
+    """
+    files = tuple(files)
+    taken = {f.module for f in files}
+    written: dict[str, list[tuple[str, int, str]]] = {}
+    for file in files:
+        for cell in file.cells if file.is_notebook else ():
+            magic = _cell_magic(cell.source) if cell.kind == "code" else None
+            if magic is None or magic[0] not in _WRITEFILE:
+                continue
+            target = _writefile_target(magic[1])
+            if target is None or target[1] in taken:
+                continue
+            append, module = target
+            part = (f"{file.path} [cell {cell.index + 1}]", cell.index, magic[2])
+            written[module] = [*written.get(module, []), part] if append else [part]
+    return tuple(_index(name, f"{name}.py", False, cells) for name, cells in written.items())
+
+
+def _writefile_target(arguments: str) -> tuple[bool, str] | None:
+    """Whether `%%writefile ARGUMENTS` appends, and the module it writes; None if it is not a module."""
+    try:
+        words = shlex.split(arguments)
+    except ValueError:
+        return None
+    append = any(w in ("-a", "--append") for w in words)
+    paths = [w for w in words if not w.startswith("-")]
+    if len(paths) != 1:
+        return None
+    path = paths[0].removeprefix("./")
+    stem, dot, suffix = path.rpartition(".")
+    if not dot or suffix != "py" or not stem.isidentifier():
+        return None  # a data file, or a module in a folder (a package the worker does not build)
+    return append, stem
+
+
+def _cell_magic(source: str) -> tuple[str, str, str] | None:
+    """A `%%magic` cell as (magic, its arguments, the body with the magic's line left blank)."""
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    matched = _CELL_MAGIC.match(lines[first]) if first is not None else None
+    if first is None or matched is None:
+        return None
+    body = "\n".join(["" for _ in range(first + 1)] + lines[first + 1 :])
+    return matched.group(1), matched.group(2).strip(), body
+
+
+def _index(name: str, path: str, is_notebook: bool, cells: Iterable[tuple[str, int, str]]) -> ModuleIndex:
+    """A module from its code cells, each given as (filename, cell index, source)."""
     units: list[Unit] = []
     broken: list[Broken] = []
     dropped: dict[str, Dropped] = {}
-    for cell in file.cells:
-        filename = f"{file.path} [cell {cell.index + 1}]" if file.is_notebook else file.path
-        parsed = _parse_cell(cell.source, filename, broken) if cell.kind == "code" else None
+    for filename, index, text in cells:
+        parsed = _parse_cell(text, filename, broken, dropped)
         source, tree = parsed if parsed is not None else ("", ast.Module([], []))
         for stmt in tree.body:
-            made = _units(stmt, source, file.module, filename, cell.index)
+            made = _units(stmt, source, name, filename, index)
             if made is None:
                 where = _describe_dropped(stmt)
                 dropped.update({n: Dropped(filename, stmt.lineno, where) for n in _bound_names(stmt)})
@@ -103,12 +182,25 @@ def index_module(file: SourceFile) -> ModuleIndex:
     bindings = {n: u for u in units for n in u.code.binds}
     writers = {n: u for u in units for n in u.writes}
     stars = tuple(u for u in units if u.imported is not None and u.imported.name == "*")
-    return ModuleIndex(file.module, file.path, file.is_notebook, bindings, writers, stars, tuple(broken), dropped)
+    return ModuleIndex(name, path, is_notebook, bindings, writers, stars, tuple(broken), dropped)
 
 
-def _parse_cell(source: str, filename: str, broken: list[Broken]) -> tuple[str, ast.Module] | None:
+def _parse_cell(
+    source: str, filename: str, broken: list[Broken], dropped: dict[str, Dropped]
+) -> tuple[str, ast.Module] | None:
     """A cell's source with IPython syntax neutralised, and its AST; None if dropped or broken."""
     source = source.replace("\r\n", "\n").replace("\r", "\n")
+    magic = _cell_magic(source) if source.lstrip().startswith("%%") else None
+    if magic is not None:
+        name, _, body = magic
+        if name in _PYTHON_BODY:  # the kernel ran the body as Python: keep it (its own magics included)
+            return _parse_cell(body, filename, broken, dropped)
+        if name in _ELSEWHERE:  # Python that leaves nothing behind: say so if a need is only defined here
+            ignored: list[Broken] = []
+            parsed = _parse_cell(body, filename, ignored, {})
+            for stmt in parsed[1].body if parsed is not None else ():
+                dropped.update({n: Dropped(filename, stmt.lineno, _ELSEWHERE[name]) for n in _bound_names(stmt)})
+        return None
     if source.lstrip().startswith("%%"):
         return None
     try:
@@ -187,13 +279,22 @@ def _unit(
     while tables:
         table = tables.pop()
         for symbol in table.get_symbols():
-            if symbol.is_referenced() and (table is top or symbol.is_global()):
+            if symbol.is_referenced() and (table is top or _global_in_function(symbol)):
                 refs.add(symbol.get_name())
             if table is not top and symbol.is_declared_global() and symbol.is_assigned():
                 writes.add(symbol.get_name())
         tables.extend(table.get_children())
     attrs, bare = _attribute_uses(node) if imported is None else (frozenset(), frozenset())
     return Unit(code, order, node, tuple(sorted(refs)), tuple(sorted(writes)), imported, attrs, bare)
+
+
+def _global_in_function(symbol: symtable.Symbol) -> bool:
+    """Whether a function's symbol is a module global.
+
+    `Symbol.is_global()` alone is wrong in a function named `top` (before Python 3.13 symtable
+    takes any table of that name for the module's, and its parameters for globals).
+    """
+    return symbol.is_declared_global() or (symbol.is_global() and not symbol.is_local())
 
 
 def _attribute_uses(node: ast.AST) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:

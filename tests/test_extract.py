@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import builtins
+import json
 import traceback
 import types
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from nbbuild import code, md, notebook, write
 
@@ -94,7 +96,7 @@ def test_magics_and_pip_lines_keep_line_numbers(tmp_path: Path) -> None:
     files = load_notebook(
         tmp_path,
         code("!pip install torch\n%matplotlib inline\nimport numpy as np\nnp.mean?\nfiles = !ls"),
-        code("%%time\ndef timed():\n    return 1"),
+        code("%%bash\necho timed\ndef timed():\n    return 1"),
         code("def f(x):\n    %time y = 1\n    return np.mean(x)"),
     )
     program = extract(files, ("f", "timed"))
@@ -458,3 +460,147 @@ def test_a_broken_module_named_by_the_need_is_not_replaced_by_another_module():
     assert program.resolved == ()
     assert [f.diagnosis.value for f in program.findings] == ["syntax_error"]
     assert "task3a.py" in program.findings[0].message
+
+
+# ---------------------------------------------------------------- cell magics
+
+
+def test_python_cell_magics_keep_their_body(tmp_path: Path) -> None:
+    files = load_notebook(
+        tmp_path,
+        code("%%time\nimport numpy as np\ndef timed(x):\n    return 2 * np.asarray(x)\nHALF = 0.5"),
+        code("%%capture out\ndef captured(x):\n    return float(np.sum(timed(x))) * HALF\nprint('hidden')"),
+        code("\n%%capture\n%%time\n%matplotlib inline\ndef nested():\n    return 3"),
+        code("%%prun -q -s cumulative\ndef profiled(n):\n    return sum(range(n))"),
+    )
+    program = extract(files, ("captured", "nested", "profiled"))
+    assert program.findings == ()
+    (module,) = program.modules
+    assert [(u.filename, u.first_line, u.binds) for u in module.units] == [
+        ("alice.ipynb [cell 1]", 2, ("np",)),
+        ("alice.ipynb [cell 1]", 3, ("timed",)),
+        ("alice.ipynb [cell 1]", 5, ("HALF",)),
+        ("alice.ipynb [cell 2]", 2, ("captured",)),
+        ("alice.ipynb [cell 3]", 5, ("nested",)),
+        ("alice.ipynb [cell 4]", 2, ("profiled",)),
+    ]
+    namespace = run(program)["submission"]
+    assert namespace.captured([1.0, 2.0]) == 3.0
+    assert namespace.nested() == 3 and namespace.profiled(5) == 10
+
+
+@pytest.mark.parametrize(
+    ("magic", "where"),
+    [
+        ("%%timeit -n1", "in a `%%timeit` cell (IPython runs its body inside a function of its own)"),
+        ("%%python3", "in a `%%python3` cell (it runs in a separate process)"),
+    ],
+)
+def test_cell_magics_that_run_python_elsewhere_leave_no_definitions(tmp_path: Path, magic: str, where: str) -> None:
+    files = load_notebook(tmp_path, code(f"{magic}\ndef f():\n    return 1"))
+    program = extract(files, ("f",))
+    assert program.modules == ()
+    message = f"`f` is only set by code the grader does not run (alice.ipynb [cell 1], line 2, {where})."
+    assert only(program, "f") == ((Diagnosis.NOT_IMPLEMENTED, message),)
+
+
+@pytest.mark.parametrize("magic", ["%%bash", "%%sh", "%%html", "%%latex", "%%markdown", "%%javascript", "%%script bash"])
+def test_cell_magics_that_are_not_python_are_dropped(tmp_path: Path, magic: str) -> None:
+    files = load_notebook(tmp_path, code(f"{magic}\ndef f():\n    return 1"), code("def g():\n    return f()"))
+    program = extract(files, ("g",))
+    assert "def f" not in sources(program)
+    assert [d for d, _ in only(program, "g")] == [Diagnosis.UNDEFINED_NAME]
+
+
+def test_writefile_makes_a_module_the_notebook_imports(tmp_path: Path) -> None:
+    scipy_special = pytest.importorskip("scipy.special")
+    files = load_notebook(
+        tmp_path,
+        code("%%writefile helpers.py\nimport numpy as np\n\ndef softmax(z):\n    e = np.exp(z - z.max())\n    return e / e.sum()"),
+        code("%%writefile -a helpers.py\n\ndef top(z):\n    return softmax(z).max()"),
+        code("%%writefile notes.txt\nnot python"),
+        code("from helpers import softmax\nimport helpers"),
+        code("def predict(z):\n    return softmax(z), helpers.top(z)"),
+    )
+    program = extract(files, ("predict",))
+    assert program.findings == ()
+    assert [m.name for m in program.modules] == ["helpers", "submission"]
+    helpers = program.modules[0]
+    assert [(u.filename, u.first_line, u.binds) for u in helpers.units] == [
+        ("alice.ipynb [cell 1]", 2, ("np",)),
+        ("alice.ipynb [cell 1]", 4, ("softmax",)),
+        ("alice.ipynb [cell 2]", 3, ("top",)),
+    ]
+    z = np.array([1.0, 3.0, -2.0])
+    probabilities, top = run(program)["submission"].predict(z)
+    np.testing.assert_allclose(probabilities, scipy_special.softmax(z))
+    assert top == pytest.approx(scipy_special.softmax(z).max())
+
+
+def test_writefile_without_append_starts_the_module_again(tmp_path: Path) -> None:
+    files = load_notebook(
+        tmp_path,
+        code("%%writefile helpers.py\ndef g():\n    return 1\ndef old():\n    return 0"),
+        code("%%file ./helpers.py\ndef g():\n    return 2"),
+        code("%%writefile pkg/inner.py\ndef h():\n    return 3"),
+        code("from helpers import g, old\nfrom inner import h\ndef f():\n    return g()"),
+    )
+    program = extract(files, ("f",))
+    assert run(program)["submission"].f() == 2
+    assert "return 1" not in sources(program)
+    assert extract(files, ("old",)).findings_for(("old",))[0].diagnosis is Diagnosis.UNDEFINED_NAME
+
+
+def test_a_handed_in_module_wins_over_the_notebook_that_wrote_it(tmp_path: Path) -> None:
+    folder = tmp_path / "carol"
+    write(folder / "report.ipynb", notebook(
+        code("%%writefile helpers.py\nFACTOR = 1"), code("from helpers import FACTOR\ndef f():\n    return FACTOR")
+    ))
+    (folder / "helpers.py").write_text("FACTOR = 5\n")
+    program = extract(load("carol", folder).files, ("f",))
+    assert run(program)["report"].f() == 5
+
+
+def test_a_function_named_top_reads_its_parameters_as_locals(tmp_path: Path) -> None:
+    files = load_notebook(tmp_path, code("def top(z, k=2):\n    return sorted(z)[-k:]\n\nclass top2:\n    def top(self, z):\n        return z"))
+    program = extract(files, ("top", "top2"))
+    assert program.findings == ()
+    assert run(program)["submission"].top([3, 1, 2]) == [2, 3]
+
+
+def test_a_notebook_of_cell_magics_is_graded_on_what_the_kernel_defined(tmp_path: Path) -> None:
+    """Through the real `grade` command: `%%time`, `%%capture out` and `%%writefile` bodies count, `%%bash` does not."""
+    from conftest import DEMO, run_cli
+
+    ridge = (
+        "class Ridge:\n    def __init__(self, lam):\n        self.lam = lam\n"
+        "    def fit(self, X, y):\n        self.w = np.linalg.solve(X.T @ X + self.lam * np.eye(X.shape[1]), X.T @ y)\n"
+        "        return self\n    def predict(self, X):\n        return X @ self.w\n"
+    )
+    fit = "def fit(model, X, y):\n    return model.fit(X, y)\n"
+    submissions = tmp_path / "submissions"
+    write(submissions / "alice.ipynb", notebook(
+        code("%%time\nimport numpy as np\n\ndef mse_grad(X, y, w):\n    return X.T @ (X @ w - y) / len(y)"),
+        code(f"%%capture out\n{ridge}\n{fit}\nmodel = fit(Ridge(0.1), np.eye(3), np.ones(3))\nprint(model.w)"),
+        code("%%writefile scaling.py\ndef times(factor, values):\n    return factor * sum(values)"),
+        code("from scaling import times\n\ndef scaled_sum(values):\n    return times(SCALE, values)"),
+    ))
+    write(submissions / "bob.ipynb", notebook(
+        code("import numpy as np\n\ndef mse_grad(X, y, w):\n    return X.T @ (X @ w - y) / len(y)"),
+        code(f"{ridge}"),
+        code(f"%%bash\n{fit}"),
+    ))
+    out = tmp_path / "grades"
+    graded = run_cli("grade", str(submissions), "-a", str(DEMO), "-o", str(out), "-q", "-j", "1")
+    assert graded.returncode == 0, graded.stderr
+
+    def code_tests(student: str) -> dict[str, dict[str, Any]]:
+        result = json.loads((out / student / "result.json").read_text())
+        return {t["name"]: t for task in result["tasks"] for t in task["tests"] if not t["name"].startswith("written")}
+
+    alice = code_tests("alice")
+    assert alice and all(t["passed"] for t in alice.values()), alice
+    bob = code_tests("bob")
+    failed = {name for name, t in bob.items() if not t["passed"]}
+    assert failed == {"fit(model, X, y) works with the student's model object"}
+    assert "not_implemented" in bob["fit(model, X, y) works with the student's model object"]["diagnoses"]

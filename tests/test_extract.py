@@ -589,6 +589,7 @@ def test_a_notebook_of_cell_magics_is_graded_on_what_the_kernel_defined(tmp_path
         code("import numpy as np\n\ndef mse_grad(X, y, w):\n    return X.T @ (X @ w - y) / len(y)"),
         code(f"{ridge}"),
         code(f"%%bash\n{fit}"),
+        code("def scaled_sum(values):\n    return SCALE * sum(values)"),
     ))
     out = tmp_path / "grades"
     graded = run_cli("grade", str(submissions), "-a", str(DEMO), "-o", str(out), "-q", "-j", "1")

@@ -14,12 +14,17 @@ import os
 import re
 import stat
 import warnings
+from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from grader.archives import IMPORTED, Candidate, prune, refusal_message, unpack
 from grader.model import Cell, CellKind, LoadedSubmission, SourceFile
+
+if TYPE_CHECKING:
+    from grader.assignment import Assignment
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_FILES = 500
@@ -32,38 +37,138 @@ _KINDS: dict[str, CellKind] = {"code": "code", "markdown": "markdown", "raw": "r
 RESERVED_IDS = frozenset({"gradebook.csv", "summary.html", "gradescope"})
 
 
-def discover(folder: Path) -> tuple[tuple[tuple[str, Path], ...], tuple[Path, ...]]:
+def discover(
+    folder: Path, unpack_to: Path | None = None
+) -> tuple[tuple[tuple[str, Path], ...], tuple[Path, ...]]:
     """List `(student id, path)` of every submission directly under `folder`, and what was ignored.
 
     A student with several entries (`alice.ipynb` and `alice/`) keeps the notebook, then
-    the folder, then the `.py` file; the others are listed as ignored.
+    the folder, then the `.py` file, then a `.zip`; the others are listed as ignored (an
+    archive beside the student's plain hand-in is never unpacked).
+
+    Archives (`.zip`) are unpacked under `unpack_to` (a folder the grader owns, such as
+    `OUT/.unpacked`), as `grader.archives` describes: one student's archive becomes that
+    student's unpacked folder (the same path on every run while the archive is unchanged, so
+    fingerprints hold), an archive that cannot be unpacked becomes a refusal note that `load`
+    reads as unreadable with the reason, and an archive that is alone in `folder` and holds
+    several hand-ins is a class export whose entries are the students. Without `unpack_to`
+    archives are not unpacked: they are listed as ignored.
     """
-    preference = {".ipynb": 0, "": 1, ".py": 2}
-    chosen: dict[str, Path] = {}
+    candidates: list[Candidate] = []
     ignored: list[Path] = []
     for entry in sorted(folder.iterdir()):
-        kind = "" if entry.is_dir() else entry.suffix
-        if entry.name.startswith(".") or kind not in preference:
+        kind = "" if entry.is_dir() else ".zip" if entry.suffix.lower() == ".zip" else entry.suffix
+        if entry.name.startswith(".") or kind not in _PREFERENCE or (kind == ".zip" and unpack_to is None):
             ignored.append(entry)
             continue
-        student = entry.name if entry.is_dir() else entry.stem
-        if student in RESERVED_IDS:
-            ignored.append(entry)
+        candidates.append(Candidate(entry.name if entry.is_dir() else entry.stem, kind, entry))
+    chosen, dropped = _choose(candidates)
+    ignored.extend(dropped)
+    if unpack_to is not None:
+        chosen, dropped = _unpack_archives(chosen, unpack_to)
+        ignored.extend(dropped)
+    return tuple(sorted((s, c.path) for s, c in chosen.items())), tuple(sorted(ignored))
+
+
+_PREFERENCE = {".ipynb": 0, "": 1, ".py": 2, ".zip": 3}
+
+
+def _choose(candidates: list[Candidate]) -> tuple[dict[str, Candidate], list[Path]]:
+    """One entry per student, by `_PREFERENCE`; reserved ids and the entries not chosen are ignored."""
+    chosen: dict[str, Candidate] = {}
+    ignored: list[Path] = []
+    for candidate in candidates:
+        if candidate.student in RESERVED_IDS or candidate.student.startswith("."):
+            ignored.append(candidate.path)
             continue
-        previous = chosen.get(student)
-        if previous is None or preference[kind] < preference["" if previous.is_dir() else previous.suffix]:
+        previous = chosen.get(candidate.student)
+        if previous is None or _PREFERENCE[candidate.kind] < _PREFERENCE[previous.kind]:
             if previous is not None:
-                ignored.append(previous)
-            chosen[student] = entry
+                ignored.append(previous.path)
+            chosen[candidate.student] = candidate
         else:
-            ignored.append(entry)
-    return tuple(sorted(chosen.items())), tuple(sorted(ignored))
+            ignored.append(candidate.path)
+    return chosen, ignored
+
+
+def _unpack_archives(chosen: dict[str, Candidate], target: Path) -> tuple[dict[str, Candidate], list[Path]]:
+    """Every chosen archive replaced by what it unpacked to; a lone archive may be a class export."""
+    result = dict(chosen)
+    ignored: list[Path] = []
+    kept: list[Path] = []
+    alone = len(chosen) == 1
+    for student, candidate in sorted(chosen.items()):
+        if candidate.kind != ".zip":
+            continue
+        unpacked = unpack(candidate.path, target, allow_class=alone)
+        kept.append(unpacked.folder)
+        if not unpacked.is_class:
+            result[student] = Candidate(student, "", unpacked.candidates[0].path)
+            continue
+        del result[student]
+        inner, dropped = _choose(list(unpacked.candidates))
+        ignored.extend((*dropped, *unpacked.ignored))
+        for name, entry in inner.items():
+            if entry.kind == ".zip":  # one level of nesting: a student's archive inside the class export
+                shown = f"{entry.path.name} (in {candidate.path.name})"
+                nested = unpack(entry.path, unpacked.folder, allow_class=False, shown=shown)
+                entry = Candidate(name, "", nested.candidates[0].path)
+            result[name] = entry
+    prune(target, kept)
+    return result, ignored
+
+
+def one_handin_message(folder: Path, assignment: Assignment) -> str | None:
+    """Why `folder` is one student's hand-in rather than a folder of hand-ins, or None if it is not.
+
+    A hand-in folder directly holds the assignment's modules: `.py` or notebook files named
+    after at least two of the module groups its tasks need (`task2a:BinaryModel`,
+    `task4*|task3a:SoftmaxModel`; all of them when there is one). When the needs name no
+    module (one-notebook assignments), the sign is a module set: every notebook and `.py` file
+    directly in the folder imports or is imported by another one of them (hand-ins of a class
+    never import each other). A folder of student folders, notebooks or unrelated `.py` files
+    is never refused.
+    """
+    files = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and not p.name.startswith(".") and p.is_file())
+    if not files:
+        return None
+    groups = {tuple(sorted(m.strip() for m in need.rpartition(":")[0].split("|") if m.strip()))
+              for need in assignment.needs}
+    groups.discard(())
+    named = [p for p in files if any(fnmatchcase(module_name(p.stem), m) for g in groups for m in g)]
+    matched = [g for g in groups if any(fnmatchcase(module_name(p.stem), m) for p in files for m in g)]
+    evidence = named if groups and len(matched) >= min(2, len(groups)) else _module_set(files)
+    if not evidence:
+        return None
+    shown = ", ".join(p.name for p in evidence[:6]) + (", ..." if len(evidence) > 6 else "")
+    parent = folder.parent if folder.name not in ("", ".", "..") else folder.resolve().parent
+    return (f"{folder} looks like one student's hand-in (it holds {shown}); "
+            f"grade the folder that holds it: grade {parent}")
+
+
+def _module_set(files: list[Path]) -> list[Path]:
+    """`files` when each imports, or is imported by, another of them (a program of modules), else nothing."""
+    modules = {module_name(p.stem): p for p in files if p.suffix == ".py"}
+    linked: set[Path] = set()
+    for p in files:
+        try:
+            text = p.read_bytes()[:MAX_BYTES].decode("utf-8", errors="replace")
+        except OSError:
+            continue
+        for name in IMPORTED.findall(text):
+            if name in modules and modules[name] != p:
+                linked.update((p, modules[name]))
+    return files if len(files) >= 2 and linked == set(files) else []
+
 
 
 def load(student: str, path: Path) -> LoadedSubmission:
     """Read one submission: a notebook, a Python file, or a folder of them."""
     if path.is_symlink():
         return LoadedSubmission(student, str(path), (), (_LINK_MESSAGE.format(path.name),))
+    refused = refusal_message(path)
+    if refused is not None:  # an archive that could not be unpacked (grader.archives)
+        return LoadedSubmission(student, str(path), (), (refused,))
     if path.is_dir():
         files, problems = _load_folder(path)
         if not files:

@@ -11,7 +11,7 @@ GRADER = Path(__file__).resolve().parent.parent / "grader"
 LAYERS = [
     {"model", "errors", "datasets"},
     {"sandbox"},
-    {"assignment", "submission", "units"},
+    {"archives", "assignment", "submission", "units"},
     {"extract", "answers", "policy"},
     {"testing", "written", "scoring", "similarity"},
     {"report", "pipeline", "outputs", "notebook_pdf"},

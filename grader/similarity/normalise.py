@@ -1,4 +1,4 @@
-"""Pairs of students whose code for a task is the same once names, comments, layout and order are set aside.
+"""One student's code for a task as comparable text; the exact pairwise comparison of a class (the oracle).
 
 For each task, each student's code is the task's extracted program (`grader.extract.extract`
 with the task's needs): the needed definitions and every helper they depend on. It is cut into
@@ -31,8 +31,10 @@ subscripts, statements; not load/store contexts or operators): `return 1 / (1 + 
   is still found, while short code, where 5% is a single token, is not.
 
 `kind` is `identical` when the code as written is the same byte for byte, `renamed` when only the
-normalisation makes it equal, and `similar` for a near match. The order of the result is fixed:
-by task in assignment order, then by the pair of student ids.
+normalisation makes it equal, and `similar` for a near match. `find_similar` compares every pair of students,
+which is quadratic in the class: `grader.similarity.index` finds the same pairs from hashes and is what
+the batch runs; this one stays as the definition they are checked against. The order of its result is
+fixed: by task in assignment order, then by the pair of student ids.
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ class SimilarPair:
 
 
 @dataclass(frozen=True)
-class _Normalised:
+class Normalised:
     """One student's code for one task, normalised and stripped of the template's pieces."""
 
     student: str
@@ -93,23 +95,43 @@ def find_similar(
     template: LoadedSubmission | None,
 ) -> tuple[SimilarPair, ...]:
     """Every pair of students whose code for a task matches, task by task, in a fixed order."""
-    provided = frozenset(assignment.inject)
+    excluded = template_pieces(assignment, template)
     pairs: list[SimilarPair] = []
     for task in assignment.tasks:
-        kept = _kept_names(task)
-        excluded: frozenset[str] = frozenset()
-        if template is not None and template.readable:
-            units = _task_units(template, task, provided)
-            excluded = frozenset(_template_texts(units, kept))
         found = []
         for student, loaded in sorted(submissions, key=lambda s: s[0]):
-            if not loaded.readable:
-                continue
-            normalised = _normalise(student, _task_units(loaded, task, provided), kept, excluded)
+            normalised = normalise_task(assignment, task, student, loaded, excluded[task.id])
             if normalised is not None:
                 found.append(normalised)
         pairs.extend(_compare(task.id, found))
     return tuple(pairs)
+
+
+def template_pieces(assignment: Assignment, template: LoadedSubmission | None) -> dict[str, frozenset[str]]:
+    """Per task, the first-pass texts of the template's pieces: what the students did not write."""
+    provided = frozenset(assignment.inject)
+    excluded: dict[str, frozenset[str]] = {}
+    for task in assignment.tasks:
+        excluded[task.id] = frozenset()
+        if template is not None and template.readable:
+            units = _task_units(template, task, provided)
+            excluded[task.id] = frozenset(_template_texts(units, _kept_names(task)))
+    return excluded
+
+
+def normalise_task(
+    assignment: Assignment, task: Task, student: str, loaded: LoadedSubmission, excluded: frozenset[str]
+) -> Normalised | None:
+    """The student's normalised code for one task; None when unreadable or when nothing of their own is left."""
+    if not loaded.readable:
+        return None
+    units = _task_units(loaded, task, frozenset(assignment.inject))
+    return _normalise(student, units, _kept_names(task), excluded)
+
+
+def tokens_of(text: str) -> tuple[str, ...]:
+    """The token stream the near-match ratio compares: words and single punctuation marks."""
+    return tuple(_TOKEN.findall(text))
 
 
 def pairs_for_summary(pairs: Sequence[SimilarPair]) -> list[dict[str, Any]]:
@@ -131,7 +153,7 @@ def pairs_for_summary(pairs: Sequence[SimilarPair]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- comparing
 
 
-def _compare(task: str, found: list[_Normalised]) -> list[SimilarPair]:
+def _compare(task: str, found: list[Normalised]) -> list[SimilarPair]:
     """Exact matches by digest, then near matches among what is large enough."""
     pairs = []
     for a, b in combinations(found, 2):
@@ -139,7 +161,7 @@ def _compare(task: str, found: list[_Normalised]) -> list[SimilarPair]:
             kind: Kind = "identical" if a.raw == b.raw else "renamed"
             pairs.append(SimilarPair(task, a.student, b.student, kind, 1.0, min(a.nodes, b.nodes), a.raw, b.raw))
         elif min(a.nodes, b.nodes) >= MIN_NODES_NEAR:
-            ratio = _ratio(a.tokens, b.tokens)
+            ratio = near_ratio(a.tokens, b.tokens)
             if ratio >= NEAR_RATIO:
                 pairs.append(
                     SimilarPair(task, a.student, b.student, "similar", ratio, min(a.nodes, b.nodes), a.raw, b.raw)
@@ -147,7 +169,7 @@ def _compare(task: str, found: list[_Normalised]) -> list[SimilarPair]:
     return pairs
 
 
-def _ratio(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+def near_ratio(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     """difflib's similarity of two token streams, with the cheap upper bounds tried first."""
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < NEAR_RATIO or matcher.quick_ratio() < NEAR_RATIO:
@@ -178,7 +200,7 @@ def _task_units(loaded: LoadedSubmission, task: Task, provided: frozenset[str]) 
 
 def _normalise(
     student: str, units: list[CodeUnit], kept: frozenset[str], excluded: frozenset[str]
-) -> _Normalised | None:
+) -> Normalised | None:
     """The student's normalised code without the template's pieces; None when nothing is left."""
     trees = _parse(units)
     helpers = _helpers(trees, kept)
@@ -198,7 +220,7 @@ def _normalise(
     nodes = sum(p.nodes for p in mine)
     raw = _raw(units)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return _Normalised(student, text, digest, nodes, raw, tuple(_TOKEN.findall(text)))
+    return Normalised(student, text, digest, nodes, raw, tokens_of(text))
 
 
 def _template_texts(units: list[CodeUnit], kept: frozenset[str]) -> list[str]:

@@ -59,7 +59,7 @@ _SANDBOX_KEYS = {"call_timeout", "test_timeout", "memory_mb", "cpu_seconds", "py
 _TASK_KEYS = {"id", "title", "points", "needs", "forbidden"}
 _QUESTION_KEYS = {
     "id", "task", "kind", "points", "expected", "tolerance", "accepted", "options", "symbols",
-    "index_superscripts", "title",
+    "index_superscripts", "title", "part_of", "part_names",
 }
 _QUESTION_KINDS = {"numeric", "choice", "expression", "shape", "manual"}
 

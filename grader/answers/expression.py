@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
+from grader.answers.objective import optimisation_operator
 from grader.answers.tokens import (
     GREEK,
     ReadError,
@@ -62,6 +63,7 @@ class Unreadable:
 
     source: str
     reason: str
+    optimisation: str = ""  # "argmin", "argmax", "min", "max": the answer is a problem, not its solution
 
 
 def parse_expression(
@@ -74,6 +76,13 @@ def parse_expression(
     source = text.strip()
     if len(source) > MAX_LENGTH:
         return Unreadable(source, f"the answer is longer than {MAX_LENGTH} characters")
+    operator = optimisation_operator(source)
+    if operator is not None:
+        return Unreadable(
+            source,
+            f"this is an optimisation problem ({operator}), the question asks for its solution",
+            operator,
+        )
     try:
         normal = normalise_unicode(source).replace("$", " ")
         latex = "\\" in normal or "{" in normal

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from grader.answers.choice import fold, read_choice
 from grader.answers.equivalence import compare
@@ -36,7 +37,12 @@ _NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def grade_answer(question: Question, found: FoundAnswer | None) -> AnswerVerdict:
-    """The verdict on one answer; a missing, empty or unreadable answer scores 0 with a message, never raises."""
+    """The verdict on one answer; a missing, empty or unreadable answer scores 0 with a message, never raises.
+
+    An answer the grader is not sure it found right (`found.doubt`: under a heading of a
+    free-form report) passes when it is right and is held for review (`needs_review`) when it
+    is not; one it must not judge (`found.hold`: a picture) is always held.
+    """
     if question.kind == "manual":
         return AnswerVerdict(
             question.id, False, 0.0, "graded by hand", found.text if found else "", manual=True
@@ -45,16 +51,25 @@ def grade_answer(question: Question, found: FoundAnswer | None) -> AnswerVerdict
         return _not_answered(
             question,
             f'no answer to {question.id} was found: looked for ANSWERS["{question.id}"], '
-            f"a markdown cell tagged `answer:{question.id}`, and one starting with "
-            f"`Answer {question.id}`",
+            f"a markdown cell tagged `answer:{question.id}`, one starting with "
+            f"`Answer {question.id}`, and a heading or label naming {question.id} or its task",
         )
+    if found.hold:
+        return _held(question, found.hold, found.math or found.text.strip())
+    if found.how == "heading" and question.kind in ("expression", "numeric") and found.math is None:
+        return _not_answered(question, f"there is no math to read {found.where}", found.text.strip()[:200])
     if _is_blank(found):
         return _not_answered(
             question,
             f"the answer to {question.id} is empty or still a placeholder (read `{found.text.strip()}`)",
             found.text.strip(),
         )
-    return _GRADERS[question.kind](question, found)
+    verdict = _GRADERS[question.kind](question, found)
+    if not found.doubt:
+        return verdict
+    if verdict.passed:
+        return replace(verdict, message=f"{verdict.message} ({found.doubt})")
+    return _held(question, f"{verdict.message}; the answer was {found.doubt}", verdict.read)
 
 
 def validate_question(question: Question) -> tuple[str, ...]:
@@ -83,6 +98,11 @@ def _not_answered(question: Question, message: str, read: str = "") -> AnswerVer
 
 def _wrong(question: Question, message: str, read: str, score: float = 0.0) -> AnswerVerdict:
     return AnswerVerdict(question.id, False, score, message, read, (Diagnosis.WRONG_ANSWER,))
+
+
+def _held(question: Question, message: str, read: str) -> AnswerVerdict:
+    """Not decided: the grader is not sure it read the student's answer, so a person decides the points."""
+    return AnswerVerdict(question.id, False, 0.0, f"held for review: {message}", read, needs_review=True)
 
 
 def _right(question: Question, read: str) -> AnswerVerdict:
@@ -213,6 +233,8 @@ def _grade_expression(question: Question, found: FoundAnswer) -> AnswerVerdict:
         )
     read = _math_of(found)
     answer = parse_expression(read, question.symbols, question.index_superscripts)
+    if isinstance(answer, Unreadable) and answer.optimisation:
+        return _wrong(question, f"`{read}` is not a value: {answer.reason}", read)
     if isinstance(answer, Unreadable):
         return _wrong(question, f"`{read}` could not be read as an expression: {answer.reason}", read)
     return _verdict_on(question, answer, expected, read)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from grader.answers.mathtext import extract_math
 from grader.model import Cell, SourceFile
 
-FoundBy = Literal["answers_dict", "tag", "label"]
+FoundBy = Literal["answers_dict", "tag", "label", "heading"]
 ANSWERS_NAME = "ANSWERS"
 _MAGIC = re.compile(r"^\s*[%!].*$", re.M)
 _ANY_LABEL = (
@@ -31,6 +31,12 @@ class FoundAnswer:
     `text` (last box, else display, else inline math; the right-hand side of an equation),
     None when `text` holds no math. `value` is the Python value of an `ANSWERS` entry when
     it is a literal (`is_literal`); bare names in it are read as strings.
+
+    `doubt` says why the grader is not sure this is the answer (found under a heading of a
+    free-form report rather than in the contract's forms, or one of a question's parts
+    split out of an answer holding a different number of them); empty when it is sure.
+    `where` says where it was found, for messages. `hold` says why it must be read by a person
+    whatever it says (an answer given as a picture; only the equation the task asks to show).
     """
 
     qid: str
@@ -42,6 +48,9 @@ class FoundAnswer:
     math: str | None = None
     value: object = field(default=None, hash=False, compare=False)
     is_literal: bool = False
+    doubt: str = ""
+    where: str = ""
+    hold: str = ""
 
 
 def find_answers(files: tuple[SourceFile, ...], qids: tuple[str, ...]) -> dict[str, FoundAnswer]:
@@ -56,19 +65,7 @@ def find_answers(files: tuple[SourceFile, ...], qids: tuple[str, ...]) -> dict[s
 
 
 def _renamed(answer: FoundAnswer, qid: str) -> FoundAnswer:
-    if answer.qid == qid:
-        return answer
-    return FoundAnswer(
-        qid,
-        answer.how,
-        answer.file,
-        answer.cell,
-        answer.raw,
-        answer.text,
-        answer.math,
-        answer.value,
-        answer.is_literal,
-    )
+    return answer if answer.qid == qid else replace(answer, qid=qid)
 
 
 def _normal_qid(qid: object) -> str:

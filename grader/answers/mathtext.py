@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from grader.answers.remarks import strip_remarks
+
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _DISPLAY = re.compile(
     r"\$\$(?P<dollars>.+?)\$\$"
@@ -19,6 +21,7 @@ _DROPPED = re.compile(r"\\(?:nonumber|notag)\b|\\(?:label|tag)\s*\{[^}]*\}")
 _EDGE = r"(?:\s|[.,;:]|\\[,;:! ]|\\q?quad\b)+"
 _TRAILING = re.compile(_EDGE + r"$")
 _LEADING = re.compile(r"^" + _EDGE)
+_STARTS_WITH_RELATION = re.compile(r"\s*(?:=|\\approx|:=|\\equiv)")
 _STACKED_RELATION = re.compile(r"\\(?:stackrel|overset)\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*=\s*\}")
 # `\to` too: a limit is often answered `\mathbf{w}_{MAP} \to \mu` (inside `\lim_{n \to \infty}` it is not top level)
 _RELATIONS = (
@@ -75,13 +78,45 @@ def _display_and_inline(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(display), inline
 
 
+def display_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Where each display equation of `text` starts and ends."""
+    return tuple(m.span() for m in _DISPLAY.finditer(text))
+
+
 def math_segments(text: str) -> tuple[str, ...]:
-    """The math pieces an answer is read from, cleaned: its boxes, else its display math, else its inline math."""
+    """The math pieces an answer is read from, cleaned: its boxes, else its display math, else its inline math.
+
+    Of a piece written over several lines (an `align`), only its last step counts: the last line
+    holding a relation, with the lines that continue it.
+    """
     boxed = boxed_contents(text)
     if boxed:
-        return tuple(clean_math(b) for b in boxed)
+        return tuple(clean_math(last_step(b)) for b in boxed)
     display, inline = _display_and_inline(text)
-    return tuple(clean_math(m) for m in (display or inline))
+    return tuple(clean_math(last_step(m)) for m in (display or inline))
+
+
+def last_step(math: str) -> str:
+    """The last step of a derivation written over lines: from its last line with a relation to its end.
+
+    Each line loses its alignment marks and remarks first, so `&= b \\quad \\text{(chain rule)}`
+    counts as `= b`.
+    """
+    lines = []
+    for raw in _LINE_BREAK.split(math):
+        line = _DROPPED.sub(" ", _ENVIRONMENT.sub(" ", raw)).replace("&", " ")
+        line = _LEADING.sub("", line.strip())
+        line = strip_remarks(line) if line else ""
+        if line.strip():
+            lines.append(line)
+    if len(lines) <= 1:
+        return lines[0] if lines else math
+    start = max((i for i, line in enumerate(lines) if _has_relation(line)), default=0)
+    return " ".join(lines[start:])
+
+
+def _has_relation(math: str) -> bool:
+    return right_hand_side(math, remarks=False) != clean_math(math) or _STARTS_WITH_RELATION.match(math) is not None
 
 
 def extract_math(text: str) -> str | None:
@@ -92,9 +127,14 @@ def extract_math(text: str) -> str | None:
     return right_hand_side(segments[-1])
 
 
-def right_hand_side(math: str) -> str:
-    """What follows the last top-level `=` (or `\\approx`, `:=`, `\\to`) of `math`; all of it if there is none."""
+def right_hand_side(math: str, remarks: bool = True) -> str:
+    """What follows the last top-level `=` (or `\\approx`, `:=`, `\\to`) of `math`; all of it if there is none.
+
+    Remarks after the result (`\\quad (\\text{shown})`) are left out first, unless `remarks` is False.
+    """
     math = _STACKED_RELATION.sub("=", math)
+    if remarks:
+        math = strip_remarks(clean_math(math))
     depth = 0
     cut = -1
     i = 0

@@ -24,6 +24,12 @@ class Question:
     a sentence naming several of them is not credited. `symbols` maps a sympy symbol name
     to its spellings; `index_superscripts` are superscripts that index a symbol (`h`,
     `{h,m}`) rather than raise it to a power.
+
+    A question that is one part of a question the handout asks as a whole (`3.4a` of `3.4`)
+    names it in `part_of`, its position among its parts in `part` (0-based, the handout's
+    order) and `part_count`, and the names a student may key it by in `part_names` (`db2`),
+    so that `ANSWERS["3.4"] = (...)`, `{"db2": ...}` or one cell answering the parts in order
+    are read part by part.
     """
 
     id: str
@@ -35,6 +41,11 @@ class Question:
     options: tuple[str, ...] = ()
     symbols: Mapping[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     index_superscripts: tuple[str, ...] = ()
+    task: str = ""
+    part_of: str = ""
+    part: int = 0
+    part_count: int = 0
+    part_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         frozen = MappingProxyType({name: tuple(spellings) for name, spellings in self.symbols.items()})
@@ -70,3 +81,4 @@ class AnswerVerdict:
     read: str  # what was read of the student's answer, quoted in the report
     diagnoses: tuple[Diagnosis, ...] = ()
     manual: bool = False  # graded by a person, never by the grader
+    needs_review: bool = False  # the grader is not sure it read the right answer: points held for a person

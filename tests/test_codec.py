@@ -132,7 +132,7 @@ def test_json_that_smuggles_a_pickle_under_any_tag_is_refused(tmp_path, tag, whe
         "in a list": [1, smuggled],
         "in a dict value": {"$d": [["key", smuggled]]},
         "in a tuple": {"$t": [smuggled]},
-        "in an ok reply": {"ok": smuggled},
+        "in an ok reply": {"$d": [["ok", smuggled]]},  # how the worker's {"ok": value} crosses
     }[where]
     with pytest.raises(codec.CodecError):
         codec.decode(json.dumps(message).encode(), resolve_handle=lambda id, name: (id, name))

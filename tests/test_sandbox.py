@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from grader.model import Diagnosis
+from grader.sandbox import launcher
 from grader.sandbox.client import StudentError
-from grader.sandbox.launcher import Limits, available_isolation
+from grader.sandbox.launcher import Limits, available_isolation, pids_hierarchy
 from grader.testing import CheckFailed, assert_close
 
 REPO = Path(__file__).resolve().parent.parent
@@ -181,3 +185,164 @@ def test_missing_names_are_not_implemented(sandbox):
 def test_injected_globals_reach_student_modules(sandbox):
     student = sandbox("def scaled(x):\n    return SCALE * x\n", ("scaled",), inject={"SCALE": 3.0})
     assert student.scaled(2) == 6.0
+
+
+# ---------------------------------------------------------------- the kill is SIGKILL, in every isolation layer
+
+STUBBORN = '''
+import base64, json, os, pickle, signal, struct, sys, time
+
+def double(x):
+    return x * 2
+
+def stubborn():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        pass
+
+def detach_stubborn(marker):
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # kept across exec: only SIGKILL ends it
+            os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", marker])
+        os._exit(0)
+    stubborn()
+
+class Planted:
+    def __init__(self, marker):
+        self.marker = marker
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+def forge(kind, marker):
+    """Write a reply frame of the student's own on the worker's response channel, then stay silent."""
+    planted = pickle.dumps(Planted(marker), protocol=2)
+    text = base64.b64encode(planted).decode()
+    values = {
+        "pickle under a tag": {"$p": text},
+        "pickle as an array": {"$a": ["object", [1], text]},
+        "invalid base64": {"$a": ["float64", [1], "AAAAAAAAAAA"]},
+    }
+    # a reply is the dict {"ok": value}, which crosses as {"$d": [["ok", value]]}
+    body = planted if kind == "raw pickle" else json.dumps({"$d": [["ok", values[kind]]]}).encode()
+    os.write(int(sys.argv[2]), struct.pack(">Q", len(body)) + body)
+    time.sleep(30)
+'''
+STUBBORN_NEEDS = ("double", "stubborn", "detach_stubborn", "forge")
+CALL_LIMIT = 1.0
+
+
+def _layer_works(layer: str) -> bool:
+    command = launcher._wrap(layer, sys.executable, Path("/tmp"), [sys.executable, "-c", "pass"])  # type: ignore[arg-type]
+    try:
+        return subprocess.run(command, capture_output=True, timeout=30, cwd="/tmp").returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+LAYERS = [pytest.param(layer, marks=pytest.mark.skipif(not _layer_works(layer), reason=f"no {layer} on this machine"))
+          for layer in ("bwrap", "unshare", "none")]
+
+
+@pytest.fixture(params=LAYERS)
+def layer(request, monkeypatch) -> Iterator[str]:
+    """Force one isolation layer (GRADER_ISOLATION) for the workers this test starts."""
+    monkeypatch.setenv("GRADER_ISOLATION", request.param)
+    available_isolation.cache_clear()
+    assert available_isolation(sys.executable) == request.param
+    yield request.param
+    available_isolation.cache_clear()
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def _tree(root: int) -> list[int]:
+    """`root` and every process below it."""
+    children, found, todo = _children(), [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running or sleeping: a process that is gone or a zombie (dead, not yet reaped) is not alive."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def _still_alive(pids: list[int], patience: float = 3.0) -> list[int]:
+    deadline = time.monotonic() + patience
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return [p for p in pids if _alive(p)]
+
+
+def test_a_call_that_ignores_sigterm_times_out_promptly_and_its_worker_is_gone(sandbox, layer):
+    """The timeout kill is SIGKILL to the worker's process group: with SIGTERM this worker would live on.
+
+    No pids cgroup here (`max_processes=0`), so nothing but that kill can end the worker.
+    """
+    student = sandbox(STUBBORN, STUBBORN_NEEDS, Limits(call_timeout=CALL_LIMIT, test_timeout=30.0, memory_mb=1024,
+                                                       max_processes=0))
+    assert student.double(2) == 4
+    worker = student._session.worker
+    assert worker.group is None
+    processes = _tree(worker.process.pid)
+    assert all(_alive(p) for p in processes)
+    started = time.monotonic()
+    error = failure_of(student.stubborn)
+    elapsed = time.monotonic() - started
+    assert error.failure.diagnosis is Diagnosis.TIMEOUT
+    assert "ran for more than 1 s" in error.failure.message
+    assert elapsed < CALL_LIMIT + 6  # a polite kill would leave kill() waiting its 10 s for the worker to end
+    assert _still_alive(processes) == []
+    assert student.double(3) == 6  # and the next call gets a fresh worker
+
+
+def test_a_detached_process_that_ignores_sigterm_is_killed_with_its_worker(sandbox, layer):
+    """What left the process group is killed by the pids cgroup (SIGKILL) or dies with the PID namespace."""
+    if layer == "none" and pids_hierarchy() is None:
+        pytest.skip("without namespaces or a pids cgroup a detached process can outlive grading (see the README)")
+    marker = f"grader-stubborn-marker-{os.getpid()}-{time.time_ns()}"
+    student = sandbox(STUBBORN, STUBBORN_NEEDS, Limits(call_timeout=CALL_LIMIT, test_timeout=30.0, memory_mb=1024))
+    try:
+        error = failure_of(lambda: student.detach_stubborn(marker))
+        assert error.failure.diagnosis is Diagnosis.TIMEOUT
+        left = [int(p) for p in _processes_with(marker)]
+        assert _still_alive(left) == [], f"the detached process outlived its worker under {layer}"
+        assert _still_alive([int(p) for p in _processes_with(marker)]) == []
+    finally:
+        for pid in _processes_with(marker):
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except OSError:
+                pass
+
+
+@pytest.mark.parametrize("kind", ["raw pickle", "pickle under a tag", "pickle as an array", "invalid base64"])
+def test_a_forged_reply_frame_is_refused_and_never_unpickled(sandbox, tmp_path, kind):
+    """Student code writes its own frame on the response channel: the host refuses it and kills the worker."""
+    marker = tmp_path / "unpickled-on-the-host"
+    student = sandbox(STUBBORN, STUBBORN_NEEDS, Limits(call_timeout=5.0, test_timeout=30.0, memory_mb=1024))
+    error = failure_of(lambda: student.forge(kind, str(marker)))
+    assert error.failure.diagnosis is Diagnosis.EXCEPTION
+    assert "not plain data" in error.failure.message
+    assert not marker.exists()
+    assert student.double(5) == 10

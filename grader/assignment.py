@@ -14,7 +14,8 @@ Example (every key but `schema_version`, `id`, `title` and `tasks` is optional):
     call_timeout = 10.0      # seconds for one call into student code
     test_timeout = 60.0      # seconds for all calls of one test
     memory_mb = 2048         # address space
-    python = ""              # interpreter for workers; default: the grader's own
+    python = ""              # interpreter for workers (a venv's bin/python, relative to this folder, or
+                             # a name on PATH), which needs numpy; default: the grader's own
     preload = ["numpy"]      # imported before the worker says it is ready
 
     [settings]               # free-form values the tests read (`settings` fixture)
@@ -40,9 +41,12 @@ Example (every key but `schema_version`, `id`, `title` and `tasks` is optional):
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -118,9 +122,15 @@ class Assignment:
                 return task
         raise KeyError(task_id)
 
+    def with_python(self, python: str) -> Assignment:
+        """The same assignment with its workers run by another interpreter (`grade --python PATH`)."""
+        return replace(self, python=checked_python(python, Path.cwd(), "--python"))
+
     def fingerprint(self) -> str:
-        """A hash of every file of the assignment (TOML, tests, data module, reference)."""
+        """A hash of every file of the assignment (TOML, tests, data module, reference) and its interpreter."""
         digest = hashlib.sha256()
+        if self.python:  # graded with another NumPy is graded anew
+            digest.update(f"python={self.python}\n".encode())
         roots = [self.folder] + ([self.reference] if self.reference else [])
         for root in roots:
             files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
@@ -179,7 +189,7 @@ def _validate(raw: dict[str, Any], folder: Path, path: Path) -> Assignment:
         tasks=tasks,
         questions=questions,
         limits=limits,
-        python=sandbox.get("python") or None,
+        python=checked_python(sandbox["python"], folder, f"{where}: sandbox.python") if sandbox.get("python") else None,
         preload=tuple(sandbox.get("preload", ["numpy"])),
         settings=MappingProxyType(dict(raw.get("settings", {}))),
         inject=MappingProxyType(dict(inject)),
@@ -190,6 +200,27 @@ def _validate(raw: dict[str, Any], folder: Path, path: Path) -> Assignment:
         hidden_tests=folder / tests.get("hidden", "tests/hidden"),
         total_points=total,
     )
+
+
+def checked_python(python: Any, base: Path, where: str) -> str:
+    """The absolute path of an interpreter that can run the worker (it imports numpy), or `ConfigError`.
+
+    A path with a folder in it is taken relative to `base`; a bare name is looked up on PATH.
+    The path is not resolved: a venv's `bin/python` is a link whose target would lose the venv.
+    """
+    if not isinstance(python, str) or not python.strip():
+        raise ConfigError(f"{where}: the interpreter must be a path, found {python!r}")
+    found = shutil.which(python) if os.sep not in python else os.path.abspath(base / Path(python).expanduser())
+    if found is None or not os.path.isfile(found) or not os.access(found, os.X_OK):
+        raise ConfigError(f"{where}: no interpreter at {python!r}")
+    try:
+        probe = subprocess.run([found, "-I", "-c", "import numpy"], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ConfigError(f"{where}: {python!r} does not run: {error}") from None
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["it exited with an error"])[-1]
+        raise ConfigError(f"{where}: {python!r} cannot import numpy, which the sandbox worker needs ({last})")
+    return found
 
 
 def _tasks(raw: Any, where: str) -> tuple[Task, ...]:

@@ -27,6 +27,8 @@ HINTS: dict[Diagnosis, str] = {
     "learning rate and shuffling.",
     Diagnosis.FORBIDDEN_API: "The code uses an API this task forbids; write the computation yourself.",
     Diagnosis.WRONG_ANSWER: "The written answer is not equivalent to the expected one.",
+    Diagnosis.NUMPY_VERSION: "This code was written for an older NumPy: the message names the API the grader's "
+    "NumPy no longer has and what to write instead, which works with every NumPy.",
 }
 
 

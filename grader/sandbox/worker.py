@@ -164,10 +164,15 @@ class LoadFailure(Exception):
         self.description = description
 
 
-def describe(error: BaseException, student_files: set[str]) -> dict[str, Any]:
+def describe(
+    error: BaseException, student_files: set[str], load_failures: dict[tuple[str, str], dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """An exception as plain data: its type, message, kind and the frames in student code."""
     if isinstance(error, LoadFailure):
         return error.description
+    cause = _load_cause(error, load_failures or {}, student_files)
+    if cause is not None:
+        return cause
     try:
         message = str(error)[:2000]
     except BaseException:
@@ -180,6 +185,30 @@ def describe(error: BaseException, student_files: set[str]) -> dict[str, Any]:
     if isinstance(error, SyntaxError) and error.filename in student_files:
         frames.append([error.filename, error.lineno or 0, "<module>"])
     return {"type": type(error).__name__, "message": message, "frames": frames[-20:], "kind": _kind(error)}
+
+
+def _load_cause(
+    error: BaseException, load_failures: dict[tuple[str, str], dict[str, Any]], student_files: set[str]
+) -> dict[str, Any] | None:
+    """For a NameError of a global whose own line failed when its module loaded, that failure.
+
+    `INF = np.Inf` failing at load leaves `INF` undefined; the function that reads it then
+    raises a NameError, but what went wrong is the AttributeError of the line that set it.
+    """
+    name = getattr(error, "name", None)
+    if not isinstance(error, NameError) or not name:
+        return None
+    causes = [description for (_, bound), description in load_failures.items() if bound == name]
+    if not causes:
+        return None
+    cause = causes[-1]
+    frames = [
+        [frame.filename, frame.lineno or 0, frame.name]
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.filename in student_files
+    ]
+    message = f"{cause['message']} (the line that sets `{name}` failed, so `{name}` is not defined)"
+    return {**cause, "message": message[:2000], "frames": (list(cause["frames"]) + frames)[-20:]}
 
 
 def _kind(error: BaseException) -> str:
@@ -241,7 +270,8 @@ def serve(req_fd: int, resp_fd: int) -> None:
             reply = {"ok": worker.handle(request)}
             frame = codec.encode(reply, worker.handle_for)
         except BaseException as error:  # student code failed: report it, keep serving
-            frame = codec.encode({"error": describe(error, student_files)})
+            failures = worker.modules.failures if worker.modules else {}
+            frame = codec.encode({"error": describe(error, student_files, failures)})
         codec.write_message(resp_fd, frame)
 
 

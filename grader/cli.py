@@ -18,6 +18,12 @@ def _grade_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pdf", action="store_true", help="also write feedback.pdf per student")
     parser.add_argument("--gradescope", action="store_true", help="also write gradescope/STUDENT.json")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _python_argument(parser)
+
+
+def _python_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--python", metavar="PATH", help="run student code with this interpreter, e.g. a venv "
+                        "with the course's older NumPy (default: the assignment's [sandbox] python, else the grader's)")
 
 
 def _run_grade(args: argparse.Namespace) -> int:
@@ -34,6 +40,8 @@ def _run_grade(args: argparse.Namespace) -> int:
     else:
         entries, _ = discover(args.submissions)
         assignment = guess_assignment([load(s, p) for s, p in entries[:20]])
+    if args.python:
+        assignment = assignment.with_python(args.python)
     for note in isolation_notes(assignment.python or sys.executable):
         print(f"note: {note}", file=sys.stderr)
     report = grade_batch(assignment, args.submissions, args.out, args.jobs or default_jobs(),
@@ -47,10 +55,14 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("handin", type=Path, help="your notebook, .py file or folder of modules")
     parser.add_argument("-t", "--task", help="only this task's public tests (e.g. 1a)")
     parser.add_argument("-a", "--assignment", help="assignment id or path to its folder (default: guessed)")
+    _python_argument(parser)
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from grader.selfcheck import print_check, run_check
+    from grader.selfcheck import find_for_check, print_check, run_check
+
+    if args.python and args.handin.exists():
+        args.assignment = find_for_check(args.handin, args.assignment).with_python(args.python)
 
     print_check(run_check(args.handin, args.task, args.assignment))
     return 0

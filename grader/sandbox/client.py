@@ -23,6 +23,7 @@ from typing import Any
 from grader.model import Diagnosis, TraceFrame
 from grader.sandbox import codec
 from grader.sandbox.launcher import Limits, ProcessGroup, apply_limits, sandbox_environment, worker_command
+from grader.sandbox.numpy_removals import numpy_removal
 
 START_TIMEOUT = 60.0
 
@@ -69,6 +70,9 @@ def failure_from_reply(error: Any) -> Failure:
         text = f"the code called exit ({type_name}: {message}) instead of returning a value"
         return Failure(Diagnosis.EXCEPTION, text, frames, type_name)
     diagnosis = _KINDS.get(str(kind), Diagnosis.EXCEPTION)
+    removed = numpy_removal(type_name, message) if diagnosis is Diagnosis.EXCEPTION else None
+    if removed is not None:  # written for an older NumPy: say which API and what to write instead
+        return Failure(Diagnosis.NUMPY_VERSION, f"{type_name}: {removed}", frames, type_name)
     text = f"{type_name}: {message}" if message else type_name
     return Failure(diagnosis, text, frames, type_name)
 

@@ -112,8 +112,8 @@ def _is_label(match: re.Match[str], has_letter: bool) -> bool:
 def _ends_section(line: str, level: int) -> bool:
     """A heading at the label's level or above (any heading after a paragraph label), or a line naming a task."""
     heading = _HEADING.match(line)
-    if heading is not None:
-        return len(heading.group(1)) <= level
+    if heading is not None and len(heading.group(1)) <= level:
+        return True
     return _ANY_TASK.match(line) is not None
 
 

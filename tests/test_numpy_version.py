@@ -15,7 +15,7 @@ from grader.assignment import checked_python, load_assignment
 from grader.errors import ConfigError
 from grader.model import Diagnosis
 from grader.sandbox.client import StudentError
-from grader.sandbox.numpy_removals import ARRAY_REMOVALS, MODULE_REMOVALS, numpy_removal
+from grader.sandbox.numpy_removals import ARRAY_REMOVALS, EXPIRED_2_0, MODULE_REMOVALS, numpy_removal
 
 NUMPY2 = int(np.__version__.split(".")[0]) >= 2
 needs_numpy2 = pytest.mark.skipif(not NUMPY2, reason="the grader's own NumPy is older than 2.0")
@@ -67,6 +67,19 @@ def test_every_removed_module_attribute_is_named_with_a_replacement(name: str) -
         pytest.skip(f"this NumPy still has np.{name}")
     assert said is not None and f"`np.{name}`" in said and "NumPy" in said and "instead" in said
     assert "the course's NumPy was older" in said
+
+
+@needs_numpy2
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@pytest.mark.parametrize("name", [*EXPIRED_2_0, *MODULE_REMOVALS])
+def test_a_removed_name_imported_from_numpy_is_named(name: str) -> None:
+    with pytest.raises(ImportError) as raised:
+        exec(f"from numpy import {name}", {})
+    said = numpy_removal("ImportError", str(raised.value))
+    assert said is not None and f"`np.{name}`" in said and "instead" in said
+    if name in EXPIRED_2_0:  # the table says what NumPy itself says
+        with pytest.raises(AttributeError, match=f"`np.{name}` was removed in the NumPy 2.0 release"):
+            getattr(np, name)
 
 
 @needs_numpy2
@@ -128,13 +141,19 @@ def test_a_call_that_uses_a_removed_api_is_diagnosed_numpy_version(sandbox) -> N
 
 @needs_numpy2
 def test_a_global_whose_line_failed_at_load_reports_that_line(sandbox) -> None:
-    student = sandbox("import numpy as np\nBIG = np.Inf\n\ndef bound(x):\n    return min(x, BIG)\n", ("bound",))
+    student = sandbox("import numpy as np\nBIG = np.Inf\nfrom numpy import NaN\n\ndef bound(x):\n    return min(x, BIG)\n\n"
+                      "def missing(x):\n    return NaN if x is None else x\n", ("bound", "missing"))
     with pytest.raises(StudentError) as raised:
         student.bound(3.0)
     failure = raised.value.failure
     assert failure.diagnosis is Diagnosis.NUMPY_VERSION, failure.message
     assert "`np.Inf`" in failure.message and "`BIG`" in failure.message
-    assert [frame.line for frame in failure.frames] == [2, 5]
+    assert [frame.line for frame in failure.frames] == [2, 6]
+    with pytest.raises(StudentError) as raised:
+        student.missing(None)
+    failure = raised.value.failure
+    assert failure.diagnosis is Diagnosis.NUMPY_VERSION, failure.message
+    assert "imports `NaN` from numpy" in failure.message and "`np.nan`" in failure.message
 
 
 # ---------------------------------------------------------------- choosing the interpreter

@@ -16,6 +16,7 @@ import re
 
 _NUMPY_MESSAGE = re.compile(r"`np\.(\w+)` was removed in the NumPy (\d+(?:\.\d+)*) release\.\s*(.*)", re.S)
 _MODULE_ATTRIBUTE = re.compile(r"module 'numpy' has no attribute '(\w+)'")
+_IMPORTED = re.compile(r"cannot import name '(\w+)' from 'numpy'")
 _ARRAY_ATTRIBUTE = re.compile(r"'numpy\.ndarray' object has no attribute '(\w+)'")
 _SCALAR_CONVERSION = "only 0-dimensional arrays can be converted to Python scalars"
 OLDER = "the course's NumPy was older"
@@ -52,6 +53,30 @@ MODULE_REMOVALS: dict[str, tuple[str, str]] = {
     "rank": ("removed in NumPy 1.18", "`np.ndim`"),
 }
 
+# What NumPy 2.0 removed with a message of its own (read from NumPy's message when the attribute is
+# read), for `from numpy import Inf`, which Python reports without NumPy's message: the common ones.
+EXPIRED_2_0: dict[str, str] = {
+    **dict.fromkeys(("Inf", "Infinity", "infty", "PINF"), "`np.inf`"),
+    "NINF": "`-np.inf`",
+    "NaN": "`np.nan`",
+    "PZERO": "`0.0`",
+    "NZERO": "`-0.0`",
+    "float_": "`np.float64`",
+    "complex_": "`np.complex128`",
+    "cfloat": "`np.complex128`",
+    "string_": "`np.bytes_`",
+    "unicode_": "`np.str_`",
+    "longfloat": "`np.longdouble`",
+    "alltrue": "`np.all`",
+    "sometrue": "`np.any`",
+    "asfarray": "`np.asarray` with a float dtype",
+    "cast": "`np.asarray(a, dtype=dtype)`",
+    "round_": "`np.round`",
+    "mat": "`np.asmatrix`",
+    "find_common_type": "`np.result_type`",
+    "safe_eval": "`ast.literal_eval`",
+}
+
 # Array methods removed: name -> (when, what to write instead).
 ARRAY_REMOVALS: dict[str, tuple[str, str]] = {
     "ptp": ("removed in NumPy 2.0", "`np.ptp(a)`"),
@@ -77,6 +102,12 @@ def numpy_removal(type_name: str, message: str) -> str | None:
         if found and found.group(1) in ARRAY_REMOVALS:
             when, instead = ARRAY_REMOVALS[found.group(1)]
             return f"this code calls the array method `.{found.group(1)}()`, {when}; {OLDER}. Use {instead} instead."
+    if type_name == "ImportError":
+        found = _IMPORTED.search(message)
+        name = found.group(1) if found else ""
+        when, instead = MODULE_REMOVALS.get(name) or ("removed in NumPy 2.0", EXPIRED_2_0.get(name, ""))
+        if instead:
+            return f"this code imports `{name}` from numpy (`np.{name}`), {when}; {OLDER}. Use {instead} instead."
     if type_name == "TypeError" and _SCALAR_CONVERSION in message:
         return (
             "this code converts an array that is not 0-dimensional to a number (`int(a)`, `float(a)`): NumPy 1.x "

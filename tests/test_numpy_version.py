@@ -238,3 +238,14 @@ def test_a_numpy1_handin_fails_with_numpy_version_then_passes_with_the_course_s_
     assert "public tests: 4/4 passed" in check.stdout, check.stdout + check.stderr
     check = run_cli("check", str(handin), "-a", str(DEMO))
     assert "public tests: 0/4 passed" in check.stdout, check.stdout + check.stderr
+
+
+def test_the_sandbox_of_a_venv_sees_that_venv_and_not_the_grader_s_own(tmp_path: Path) -> None:
+    from grader.sandbox.launcher import _interpreter_paths
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "v")], check=True)
+    paths = _interpreter_paths(str(tmp_path / "v" / "bin" / "python"))
+    assert str(tmp_path / "v") in paths and str(tmp_path / "v" / "lib" / f"python{sys.version_info.major}."
+                                                f"{sys.version_info.minor}" / "site-packages") in paths
+    if sys.prefix != sys.base_prefix:  # the grader runs in a venv of its own: its packages stay out
+        assert sys.prefix not in paths

@@ -103,7 +103,7 @@ def _bwrap_arguments(python: str, workdir: Path) -> list[str]:
 
 def _interpreter_paths(python: str) -> set[str]:
     """The folders the worker's interpreter needs: its prefix and where its packages live."""
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
+    if os.path.abspath(python) == os.path.abspath(sys.executable):  # not realpath: a venv's python links to its base
         candidates = {sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
         candidates.update(p for p in sys.path if p.endswith(("site-packages", "dist-packages")))
     else:

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import multiprocessing
 import os
-import signal
 import stat
 import sys
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from grader.assignment import Assignment
+from grader.canary import check_canary
 from grader.errors import OutputLocked
+from grader.executors import Executor, ForkExecutor, Job, LocalExecutor
 from grader.model import LoadedSubmission, StudentResult
 from grader.outputs import (
     StudentFiles,
@@ -33,62 +31,23 @@ from grader.outputs import (
     write_class_files,
     write_student_files,
 )
-from grader.pipeline import grade_submission
-from grader.sandbox.client import default_python
-from grader.sandbox.proxy import WorkerPool
-from grader.similarity import find_similar, pairs_for_summary
+from grader.report.files import write_atomic
+from grader.session import GradingSession, build_context, new_pool
+from grader.similarity import similar_code
 from grader.submission import discover, load
-from grader.testing.collect import collect
-from grader.testing.fixtures import injected_values, load_data, load_reference
-from grader.testing.runner import TestContext
-from grader.written import questions_of
+
+__all__ = ["BatchReport", "build_context", "new_pool", "grade_batch", "default_jobs", "submission_fingerprint"]
 
 
 @dataclass(frozen=True)
 class BatchReport:
-    """What a batch did: who was graded now, who was already done, what was ignored."""
+    """What a batch did: who was graded now, who was already done, what was ignored, who ended in error."""
 
     graded: tuple[str, ...]
     skipped: tuple[str, ...]
     ignored: tuple[str, ...]
     out: Path
-
-
-def build_context(assignment: Assignment, include_hidden: bool = True) -> TestContext:
-    """Load tests, data and reference once for a grading process."""
-    data = load_data(assignment)
-    inject = injected_values(assignment, data)
-    reference = load_reference(assignment, inject)
-    return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject, questions_of(assignment))
-
-
-def new_pool(assignment: Assignment) -> WorkerPool:
-    return WorkerPool(assignment.python or default_python(), assignment.limits, assignment.preload)
-
-
-# ---------------------------------------------------------------- grading processes
-
-_PROCESS_STATE: dict[str, Any] = {}
-
-
-def _init_forked_process() -> None:
-    """A grading process forked from the batch: the context is inherited, only its worker pool is its own."""
-    _die_with_parent()
-    _PROCESS_STATE["pool"] = new_pool(_PROCESS_STATE["context"].assignment)
-
-
-def _die_with_parent() -> None:
-    """Linux: a grading process dies with the batch, so a batch killed with SIGKILL leaves nothing grading."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def _grade_in_process(student: str, path: str) -> StudentResult:
-    return grade_submission(_PROCESS_STATE["context"], _PROCESS_STATE["pool"], student, Path(path))
+    errors: tuple[str, ...] = ()  # students the grader failed on (status `error`): graded again next run
 
 
 # ---------------------------------------------------------------- the batch
@@ -162,13 +121,18 @@ def grade_batch(
     jobs: int,
     options: StudentFiles,
     progress: bool = True,
+    executor: str = "fork",
 ) -> BatchReport:
-    """Grade every submission under `submissions` into `out`, resuming an earlier run."""
+    """Grade every submission under `submissions` into `out`, resuming an earlier run.
+
+    Before the first student, the canary runs every test on the reference and the template
+    (`grader.canary`): a broken test stops the batch with exit 3 and grades nobody.
+    """
     with output_lock(out):
         remove_partial_files(out)  # left by a run that was killed mid-write; only the lock holder may do this
-        entries, ignored = discover(submissions)
+        entries, ignored = discover(submissions, unpack_to=out / ".unpacked")
         assignment_print = assignment.fingerprint()
-        todo = []
+        todo: list[Job] = []
         skipped = []
         fingerprints = {}
         for student, path in entries:
@@ -177,13 +141,33 @@ def grade_batch(
             if marker.is_file() and (out / student / "result.json").is_file() and marker.read_text() == fingerprints[student]:
                 skipped.append(student)
             else:
-                todo.append((student, path))
-        for result in _run(assignment, todo, jobs, progress):
-            write_student_files(out, result, assignment, options, fingerprints[result.student])
+                todo.append(Job(student, path))
+        paths = dict(entries)
+        errors = []
+        if todo:
+            # built here first so that a broken test file, question or reference stops the batch with its message
+            session = GradingSession(build_context(assignment))
+            try:
+                check_canary(session, out, f"{assignment_print}:{_grader_source_hash()}")
+                for result in _with_progress(_executor(session, jobs, executor).run(todo), len(todo), progress):
+                    write_student_files(out, result, assignment, options, fingerprints[result.student],
+                                        paths[result.student])
+                    if result.status == "error":
+                        errors.append(result.student)
+            finally:
+                session.close()
         results = read_results(out, [s for s, _ in entries])
-        similar = pairs_for_summary(find_similar(assignment, [(s, load(s, p)) for s, p in entries], _template(assignment)))
+        similar = similar_code(assignment, entries, fingerprints, out, write_atomic).summary_rows()
         write_class_files(out, assignment, results, [p.name for p in ignored], options, similar)
-    return BatchReport(tuple(s for s, _ in todo), tuple(skipped), tuple(p.name for p in ignored), out)
+    return BatchReport(tuple(j.student for j in todo), tuple(skipped), tuple(p.name for p in ignored), out,
+                       tuple(sorted(errors)))
+
+
+def _executor(session: GradingSession, jobs: int, kind: str) -> Executor:
+    """Where the hand-ins are graded: forked grading processes (so that one dying costs no grade), or here."""
+    if kind == "local":
+        return LocalExecutor(session)
+    return ForkExecutor(session, jobs)
 
 
 def _template(assignment: Assignment) -> LoadedSubmission | None:
@@ -191,65 +175,18 @@ def _template(assignment: Assignment) -> LoadedSubmission | None:
     return load("template", assignment.template) if assignment.template is not None else None
 
 
-def _run(assignment: Assignment, todo: list[tuple[str, Path]], jobs: int, progress: bool) -> Iterator[StudentResult]:
-    if not todo:
-        return
-    # built here first so that a broken test file, question or reference stops the batch with its message
-    context = build_context(assignment)
-    if jobs <= 1 or len(todo) <= 1:
-        yield from _run_here(context, todo, progress)
-    else:
-        yield from _run_forked(context, todo, jobs, progress)
-
-
-def _progress(total: int, progress: bool) -> Any:
+def _with_progress(results: Iterator[StudentResult], total: int, progress: bool) -> Iterator[StudentResult]:
+    """The results as they come, counted on a progress bar (no monitor thread: processes are forked meanwhile)."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="student", disable=not progress, file=sys.stderr)
-
-
-def _run_here(context: TestContext, todo: list[tuple[str, Path]], progress: bool) -> Iterator[StudentResult]:
-    """One student after the other in this process (-j 1)."""
-    pool = new_pool(context.assignment)
-    bar = _progress(len(todo), progress)
+    tqdm.monitor_interval = 0
+    bar = tqdm(total=total, unit="student", disable=not progress, file=sys.stderr)
     try:
-        for student, path in todo:
-            yield grade_submission(context, pool, student, path)
+        for result in results:
             bar.update()
+            yield result
     finally:
-        pool.close()
         bar.close()
-
-
-def _run_forked(context: TestContext, todo: list[tuple[str, Path]], jobs: int, progress: bool) -> Iterator[StudentResult]:
-    """`jobs` grading processes forked from this one, so they inherit the loaded tests, data and reference.
-
-    They are forked (at the first submit) before the progress bar starts its monitor thread.
-    """
-    _PROCESS_STATE["context"] = context
-    fork = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(jobs, mp_context=fork, initializer=_init_forked_process) as executor:
-        futures: dict[Future[StudentResult], str] = {
-            executor.submit(_grade_in_process, student, str(path)): student for student, path in todo
-        }
-        bar = _progress(len(todo), progress)
-        try:
-            for future in as_completed(futures):
-                bar.update()
-                yield _result_or_failure(future, futures[future], context.assignment)
-        finally:
-            bar.close()
-
-
-def _result_or_failure(future: Future[StudentResult], student: str, assignment: Assignment) -> StudentResult:
-    """A grading process that died takes no grade with it: the student gets a recorded error."""
-    try:
-        return future.result()
-    except Exception as error:
-        from grader.scoring import score
-
-        message = f"the grader failed on this submission ({type(error).__name__}: {error}); grade it again"
-        return score(assignment, student, (), (message,), "unreadable")
 
 
 def default_jobs() -> int:

@@ -33,6 +33,14 @@ class Diagnosis(StrEnum):
     BELOW_THRESHOLD = "below_threshold"
     FORBIDDEN_API = "forbidden_api"
     WRONG_ANSWER = "wrong_answer"
+    NUMPY_VERSION = "numpy_version"
+
+
+# A test's verdict beyond passed/failed: "error" when the grader, not the student, failed it
+# (no points decided, the student is graded again on the next run); "needs_review" when the
+# grader could not decide it (its points are held until an instructor reviews it).
+Verdict = Literal["error", "needs_review"]
+Status = Literal["graded", "unreadable", "error"]
 
 
 # ---------------------------------------------------------------- load
@@ -152,6 +160,8 @@ class TestOutcome:
     duration: float = 0.0
     records: tuple[Record, ...] = ()
     traceback: tuple[TraceFrame, ...] = ()
+    verdict: Verdict | None = None
+    ident: str = ""  # where the instructor test is defined, for the grader's own messages
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,8 @@ class TestResult:
     diagnoses: tuple[Diagnosis, ...]
     records: tuple[Record, ...] = ()
     traceback: tuple[TraceFrame, ...] = ()
+    verdict: Verdict | None = None
+    ident: str = ""  # where the instructor test is defined, for the grader's own messages
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,7 @@ class TaskResult:
     score: float
     max_score: float
     tests: tuple[TestResult, ...]
+    held: float = 0.0  # points of tests awaiting an instructor's review (`needs_review`)
 
 
 @dataclass(frozen=True)
@@ -204,10 +217,11 @@ class StudentResult:
 
     student: str
     assignment: str
-    status: Literal["graded", "unreadable"]
+    status: Status
     score: float
     max_score: float
     tasks: tuple[TaskResult, ...]
     errors: tuple[str, ...] = ()
+    held: float = 0.0  # points awaiting an instructor's review, neither earned nor lost
     seconds: float = 0.0  # wall time, kept out of result.json so that it stays byte-identical
     sources: tuple[ModuleCode, ...] = ()  # the extracted code, for the feedback report

@@ -1,4 +1,9 @@
-"""`gradebook.csv`: one row per student, the contract's columns in the contract's order."""
+"""`gradebook.csv`: one row per student, the contract's columns in the contract's order.
+
+Columns: `student`, `score`, `max_score`, one per task id in assignment order, `status`, then
+`needs_review`: the tasks whose points await an instructor's review (`1a;1b`), empty when none.
+A student in `error` has an empty score: no points were decided for them.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,15 @@ from typing import Any
 
 
 def gradebook_csv(task_ids: Sequence[str], results: Sequence[dict[str, Any]]) -> str:
-    """Columns student, score, max_score, one per task id in assignment order, status."""
+    """Columns student, score, max_score, one per task id in assignment order, status, needs_review."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "score", "max_score", *task_ids, "status"])
+    writer.writerow(["student", "score", "max_score", *task_ids, "status", "needs_review"])
     for result in sorted(results, key=lambda r: r["student"]):
         scores = {task["id"]: task["score"] for task in result["tasks"]}
-        writer.writerow([result["student"], result["score"], result["max_score"],
-                         *(scores.get(t, 0) for t in task_ids), result["status"]])
+        decided = result["status"] != "error"
+        review = [task["id"] for task in result["tasks"] if task.get("held")]
+        writer.writerow([result["student"], result["score"] if decided else "", result["max_score"],
+                         *(scores.get(t, 0) if decided else "" for t in task_ids), result["status"],
+                         ";".join(review)])
     return out.getvalue()

@@ -19,6 +19,7 @@ import json
 from typing import Any
 
 from grader.model import StudentResult
+from grader.scoring import shown
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
@@ -38,15 +39,14 @@ def gradescope_dict(result: StudentResult) -> dict[str, Any]:
             tests.append({
                 "name": f"{task.id}: {test.name}",
                 "number": task.id,
-                "score": test.score,
-                "max_score": test.max_score,
+                "score": shown(test.score),
+                "max_score": shown(test.max_score),
                 "status": "passed" if test.passed else "failed",
                 "visibility": "after_published" if hidden else "visible",
                 "output": output,
             })
-    total = round(sum(t["score"] for t in tests), 6)
     return {
-        "score": int(total) if total == int(total) else total,
+        "score": shown(result.score),
         "execution_time": round(result.seconds),
         "output": _overall_output(result),
         "visibility": "visible",
@@ -60,8 +60,12 @@ def _overall_output(result: StudentResult) -> str:
     lines = []
     if result.status == "unreadable":
         lines.append("Your submission could not be read, so every task scores 0.")
+    if result.status == "error":
+        lines.append("The grader failed on this submission (not your code); it will be graded again.")
     lines.extend(result.errors)
-    lines.append(f"Autograder score: {result.score:g} / {result.max_score:g}")
+    if result.held:
+        lines.append(f"{shown(result.held):g} points await the instructor's review.")
+    lines.append(f"Autograder score: {shown(result.score):g} / {shown(result.max_score):g}")
     return "\n".join(lines)
 
 

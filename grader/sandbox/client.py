@@ -46,6 +46,10 @@ class StudentError(Exception):
         self.failure = failure
 
 
+class SandboxUnavailable(Exception):
+    """The sandbox worker could not be started: the grader's or the machine's failure, never the student's."""
+
+
 _KINDS = {
     "not_implemented": Diagnosis.NOT_IMPLEMENTED,
     "undefined_name": Diagnosis.UNDEFINED_NAME,
@@ -110,10 +114,13 @@ class WorkerProcess:
         """Block until the worker has imported its preloads and said it is ready."""
         if self.ready:
             return
-        reply = self._receive(START_TIMEOUT)
+        try:
+            reply = self._receive(START_TIMEOUT)
+        except StudentError as error:
+            raise SandboxUnavailable(f"the sandbox worker did not start ({error.failure.message})") from None
         if reply != {"ready": True}:
             self.kill()
-            raise StudentError(Failure(Diagnosis.EXCEPTION, "the sandbox worker did not start"))
+            raise SandboxUnavailable("the sandbox worker did not start (it sent no ready signal)")
         self.ready = True
 
     def request(self, message: dict[str, Any], timeout: float, resolve_handle: Any) -> Any:

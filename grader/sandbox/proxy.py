@@ -16,8 +16,11 @@ from typing import Any
 
 from grader.model import Diagnosis, Program
 from grader.sandbox import codec
-from grader.sandbox.client import Failure, StudentError, WorkerProcess
+from grader.sandbox.client import Failure, SandboxUnavailable, StudentError, WorkerProcess
 from grader.sandbox.launcher import Limits
+
+
+_BUDGET_SPENT = "it was stopped when the test's time budget ran out (the limit for one call is {:g} s)"
 
 
 class WorkerPool:
@@ -68,7 +71,10 @@ class StudentSession:
 
     def _live_worker(self) -> WorkerProcess:
         if self.worker is None or not self.worker.alive:
-            self.worker = self.pool.take()
+            try:
+                self.worker = self.pool.take()
+            except OSError as error:
+                raise SandboxUnavailable(f"the sandbox worker could not be started ({error})") from None
             self.generation += 1
             modules = [
                 {
@@ -93,20 +99,21 @@ class StudentSession:
             raise StudentError(
                 Failure(Diagnosis.EXCEPTION, "this object belonged to a worker that crashed earlier in the test")
             )
+        call_limit = self.pool.limits.call_timeout
+        if self.deadline - time.monotonic() <= 0:
+            # the budget covers all of a test's calls together: once spent, no call gets more time
+            raise StudentError(Failure(Diagnosis.TIMEOUT, _BUDGET_SPENT.format(call_limit)))
         worker = self._live_worker()
         generation = self.generation
         left = self.deadline - time.monotonic()
-        call_limit = self.pool.limits.call_timeout
-        timeout = max(0.05, min(call_limit, left))
+        timeout = max(0.001, min(call_limit, left))
         try:
             return worker.request(message, timeout, lambda id, type_name: RemoteObject(self, generation, id, type_name))
         except StudentError as error:
             if error.failure.diagnosis is not Diagnosis.TIMEOUT or timeout >= call_limit:
                 raise
             # the test's budget, not the per-call limit, ran out: say so in words that do not vary from run to run
-            raise StudentError(replace(error.failure, message=(
-                f"it was stopped when the test's time budget ran out (the limit for one call is {call_limit:g} s)"
-            ))) from None
+            raise StudentError(replace(error.failure, message=_BUDGET_SPENT.format(call_limit))) from None
 
     def lookup(self, module: str, name: str) -> Any:
         return self.request({"op": "resolve", "module": module, "name": name})

@@ -73,8 +73,52 @@ def collect(assignment: Assignment, include_hidden: bool = True) -> Suite:
     for test in found:
         if test.task not in order:
             raise ConfigError(f"{test.ident}: task {test.task!r} is not a task of {assignment.id}/assignment.toml")
+        _check_fixtures(test)
+    _check_points(assignment, found)
     found.sort(key=lambda t: (order[t.task], t.visibility != "public", t.order))
     return Suite(tuple(found))
+
+
+# What a test may ask for by parameter name; `parametrize` adds its own names.
+FIXTURES = frozenset({"student", "reference", "data", "settings", "rng", "seed", "record", "expected"})
+MARKS = frozenset({"task", "points", "timeout", "parametrize"})
+
+
+def _check_fixtures(test: InstructorTest) -> None:
+    """What pytest checks at collection: every parameter is a fixture; a public test never takes `reference`.
+
+    A public test runs on students' machines, which have no reference: it asks
+    `expected(key, compute)` instead.
+    """
+    wanted = inspect.signature(test.function).parameters
+    known = FIXTURES | {name for name, _ in test.parameters}
+    unknown = [name for name in wanted if name not in known]
+    if unknown:
+        raise ConfigError(f"{location(test)}: unknown fixture(s) {', '.join(unknown)}; "
+                          f"the fixtures are {', '.join(sorted(FIXTURES))}")
+    if test.visibility == "public" and "reference" in wanted:
+        raise ConfigError(f"{location(test)}: a public test cannot take `reference` (students' machines have "
+                          "none); ask `expected(key, compute)` instead, or move the test to tests/hidden")
+
+
+def _check_points(assignment: Assignment, tests: list[InstructorTest]) -> None:
+    """Explicit points are positive and never add up to more than their task's points."""
+    for task in assignment.tasks:
+        explicit = 0.0
+        for test in tests:
+            if test.task == task.id and test.points is not None:
+                if not test.points >= 0:
+                    raise ConfigError(f"{location(test)}: points must be a number of at least 0, not {test.points:g}")
+                explicit += test.points
+        if explicit > task.points + 1e-9:
+            raise ConfigError(f"task {task.id}: its tests' points add up to {explicit:g}, more than its "
+                              f"{task.points:g} in {assignment.folder / 'assignment.toml'}")
+
+
+def location(test: InstructorTest) -> str:
+    """`test_task2.py::test_train_step (tests/public/test_task2.py, line 41)`: where an instructor's test is."""
+    code = test.function.__code__
+    return f"{test.ident} ({code.co_filename}, line {code.co_firstlineno})"
 
 
 def _import(path: Path, module_name: str) -> types.ModuleType:
@@ -118,6 +162,10 @@ def _expand(
 ) -> list[InstructorTest]:
     marks = _marks(function)
     ident = f"{path.name}::{function.__name__}"
+    unknown_marks = sorted(set(marks) - MARKS)
+    if unknown_marks:
+        raise ConfigError(f"{path}, line {function.__code__.co_firstlineno}, {ident}: unknown mark(s) "
+                          f"{', '.join(unknown_marks)}; the marks are {', '.join(sorted(MARKS))}")
     if "task" not in marks or not marks["task"][0].args:
         raise ConfigError(f"{ident}: every test needs @pytest.mark.task(\"ID\")")
     task = str(marks["task"][0].args[0])

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import inspect
 import time
+import traceback
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from grader.answers import Question
 from grader.assignment import Assignment, QuestionSpec
-from grader.model import Diagnosis, Finding, Program, TestOutcome, TraceFrame
-from grader.sandbox.client import StudentError
+from grader.model import Diagnosis, Finding, Program, TestOutcome, TraceFrame, Verdict
+from grader.sandbox.client import SandboxUnavailable, StudentError
 from grader.sandbox.proxy import StudentNamespace, StudentSession, WorkerPool
 from grader.testing.checks import CheckFailed
-from grader.testing.collect import InstructorTest, Suite
+from grader.testing.collect import InstructorTest, Suite, location
 from grader.testing.expected import ExpectedMissing, ExpectedValues, read_store, store_path
 from grader.testing.fixtures import Recorder, ReferenceNamespace
 
@@ -45,6 +47,23 @@ class TestContext:
             store = store_path(self.assignment.public_tests)
             values = {} if self.reference is not None else read_store(store)
             object.__setattr__(self, "expected", ExpectedValues(self.reference, values, store))
+
+
+# Errors a test raises when a value is not what it expected: a result of the wrong type, shape or
+# size. A test reaches a student only after it ran clean on the reference (the batch's canary),
+# so these come from the student's result. Anything else raised by the test's own code is the
+# grader's failure (`error`), never the student's.
+RESULT_ERRORS = (TypeError, ValueError, IndexError, KeyError, AttributeError, ArithmeticError)
+
+
+def describe_test_error(test: InstructorTest, error: BaseException) -> str:
+    """`NameError: name 'rgn' is not defined (test_task2.py, line 41)`: the error and where in the test files."""
+    here = Path(inspect.getfile(test.function)).parent.parent
+    place = ""
+    for frame in traceback.extract_tb(error.__traceback__):
+        if Path(frame.filename).resolve().is_relative_to(here.resolve()):
+            place = f" ({Path(frame.filename).name}, line {frame.lineno})"
+    return f"{type(error).__name__}: {_short(str(error))}{place}"
 
 
 def test_seed(assignment_id: str, test: InstructorTest) -> int:
@@ -71,6 +90,7 @@ def run_test(context: TestContext, test: InstructorTest, session: StudentSession
     passed, message = True, ""
     diagnoses: tuple[Diagnosis, ...] = ()
     frames: tuple[TraceFrame, ...] = ()
+    verdict: Verdict | None = None
     try:
         session.start_test(seed, budget)
         test.function(**_fixtures(test, context, session, needs, recorder, seed))
@@ -85,13 +105,17 @@ def run_test(context: TestContext, test: InstructorTest, session: StudentSession
         # pytest's rewritten asserts print both sides: in a hidden test that would reveal the expected value
         passed = False
         message = _assertion_text(failure) if test.visibility == "public" else "a check of this hidden test failed"
-    except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+    except RESULT_ERRORS as error:
+        # the test ran on the reference without this error: the student's result is what it could not use
         passed, diagnoses = False, (Diagnosis.WRONG_SHAPE,)
         message = f"the test could not use the result: {type(error).__name__}: {_short(str(error))}"
-    except Exception as error:  # the test itself broke on this submission's result
-        passed, diagnoses = False, (Diagnosis.EXCEPTION,)
-        message = f"the test could not run: {type(error).__name__}: {_short(str(error))}"
-    if not passed:
+    except SandboxUnavailable as error:
+        passed, verdict = False, "error"
+        message = f"the grader could not run this test (not the student's fault): {error}"
+    except Exception as error:  # NameError, ImportError, RuntimeError ...: the test's own code broke
+        passed, verdict = False, "error"
+        message = f"the test failed in its own code (not the student's fault): {describe_test_error(test, error)}"
+    if not passed and verdict is None:
         diagnoses, message = _with_findings(diagnoses, message, session.program.findings_for(needs))
     return TestOutcome(
         name=test.name,
@@ -104,6 +128,8 @@ def run_test(context: TestContext, test: InstructorTest, session: StudentSession
         duration=time.perf_counter() - started,
         records=tuple(recorder.records),
         traceback=tuple(frames),
+        verdict=verdict,
+        ident=location(test),
     )
 
 

@@ -1,0 +1,200 @@
+"""Executors: where the hand-ins of a batch are graded, behind one interface.
+
+`LocalExecutor` grades in this process, one hand-in after the other (`grader check`, tests).
+`ForkExecutor` grades in processes forked from this one, so that they inherit the loaded
+context: a grading process that dies (the out-of-memory killer, a bug) takes no grade with it.
+Its hand-in is tried once more on a fresh process; a hand-in that kills a second process ends
+in the `error` status with the reason, never as a student's 0, and the batch goes on.
+The Dask executor (`grader.cluster`) keeps the same promises on many machines.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing import connection, get_context
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any, Protocol
+
+from grader.errors import ConfigError, GraderError
+from grader.model import StudentResult
+from grader.session import GradingSession, grader_failure
+
+RETRIES = 1  # a hand-in whose grading process died is tried once more; a second death is an `error`
+
+
+@dataclass(frozen=True)
+class Job:
+    """One hand-in to grade."""
+
+    student: str
+    path: Path
+
+
+class Executor(Protocol):
+    """Grades jobs and yields their results in the order they finish; raises only a `GraderError`."""
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]: ...
+
+
+class LocalExecutor:
+    """One hand-in after the other, in this process."""
+
+    def __init__(self, session: GradingSession) -> None:
+        self.session = session
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]:
+        for job in jobs:
+            yield grade_or_error(self.session, job)
+
+
+def grade_or_error(session: GradingSession, job: Job) -> StudentResult:
+    """Grade one job; a failure of the grader's own code becomes the student's `error` status, not a crash."""
+    try:
+        return session.grade(job.student, job.path)
+    except GraderError:
+        raise
+    except Exception as error:  # the grader's bug, never the student's: recorded, regraded next run
+        return grader_failure(session.assignment, job.student,
+                              f"the grader failed on this hand-in ({type(error).__name__}: {error})")
+
+
+class ForkExecutor:
+    """`jobs` grading processes forked from this one, each handed one hand-in at a time."""
+
+    def __init__(self, session: GradingSession, jobs: int, retries: int = RETRIES) -> None:
+        self.session = session
+        self.jobs = max(1, jobs)
+        self.retries = retries
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]:
+        self.session.close()  # the children start their own sandbox pools; none may share the parent's
+        queue = deque(jobs)
+        attempts: Counter[str] = Counter()
+        children: list[_Child] = []
+        try:
+            while queue or any(child.job for child in children):
+                busy = sum(child.job is not None for child in children)
+                while len(children) < min(self.jobs, busy + len(queue)):
+                    children.append(_Child.start(self.session))
+                for child in children:
+                    if child.job is None and queue:
+                        child.give(queue.popleft())
+                for child in _ready(children):
+                    job, outcome = child.collect()
+                    if isinstance(outcome, StudentResult):
+                        yield outcome
+                        continue
+                    if isinstance(outcome, GraderError):
+                        raise outcome
+                    children.remove(child)
+                    child.stop()
+                    attempts[job.student] += 1
+                    if attempts[job.student] <= self.retries:
+                        queue.appendleft(job)
+                    else:
+                        yield grader_failure(self.session.assignment, job.student, f"{outcome}; it was tried "
+                                             f"{attempts[job.student]} times and is graded again on the next run")
+        finally:
+            for child in children:
+                child.stop()
+
+
+def _ready(children: list[_Child]) -> list[_Child]:
+    """The busy children that answered or died."""
+    busy = [c for c in children if c.job is not None]
+    if not busy:
+        return []
+    waitables: list[Any] = [c.connection for c in busy] + [c.process.sentinel for c in busy]
+    ready = set(connection.wait(waitables))
+    return [c for c in busy if c.connection in ready or c.process.sentinel in ready]
+
+
+class _Child:
+    """One forked grading process and the pipe to it."""
+
+    def __init__(self, process: BaseProcess, link: connection.Connection) -> None:
+        self.process = process
+        self.connection = link
+        self.job: Job | None = None
+
+    @classmethod
+    def start(cls, session: GradingSession) -> _Child:
+        parent_end, child_end = get_context("fork").Pipe()
+        process = get_context("fork").Process(target=_child_main, args=(session, child_end), daemon=True)
+        process.start()
+        child_end.close()
+        return cls(process, parent_end)
+
+    def give(self, job: Job) -> None:
+        self.job = job
+        self.connection.send((job.student, str(job.path)))
+
+    def collect(self) -> tuple[Job, StudentResult | GraderError | str]:
+        """The finished job and its result, the batch-stopping error, or why the process died."""
+        job = self.job
+        assert job is not None
+        self.job = None
+        try:
+            if self.connection.poll():
+                kind, payload = self.connection.recv()
+                if kind == "result":
+                    return job, payload
+                return job, ConfigError(str(payload))
+        except (EOFError, OSError):
+            pass
+        self.process.join(5)
+        return job, _death(self.process.exitcode)
+
+    def stop(self) -> None:
+        try:
+            self.connection.send(None)
+        except (OSError, ValueError):
+            pass
+        self.process.join(2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(5)
+        self.connection.close()
+
+
+def _death(code: int | None) -> str:
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        cause = " (killed, e.g. by the out-of-memory killer)" if -code == signal.SIGKILL else ""
+        return f"the grading process died while grading this hand-in (signal {name}{cause})"
+    return f"the grading process ended while grading this hand-in (exit status {code})"
+
+
+def _child_main(session: GradingSession, link: connection.Connection) -> None:
+    """A grading process: grade what the batch sends until told to stop; die with the batch."""
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
+    try:
+        while True:
+            try:
+                message = link.recv()
+            except (EOFError, OSError):
+                return
+            if message is None:
+                return
+            student, path = message
+            try:
+                link.send(("result", grade_or_error(session, Job(student, Path(path)))))
+            except GraderError as error:
+                link.send(("config", error.message))
+    finally:
+        session.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: a grading process dies with the batch, so a batch killed with SIGKILL leaves nothing grading."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass

@@ -1,0 +1,72 @@
+"""A grading session: what grading needs in one process, built once and closed once.
+
+The session owns the loaded context (the assignment, its collected tests, the data, the
+reference) and the pool of sandbox workers. Every executor (in this process, forked
+processes, Dask workers) grades through one session per process, so the same hand-in
+gets the same grade wherever it is graded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.assignment import Assignment
+from grader.model import StudentResult
+from grader.pipeline import grade_submission
+from grader.sandbox.client import default_python
+from grader.sandbox.proxy import WorkerPool
+from grader.scoring import score
+from grader.testing.collect import collect
+from grader.testing.fixtures import injected_values, load_data, load_reference
+from grader.testing.runner import TestContext
+from grader.written import questions_of
+
+
+def build_context(assignment: Assignment, include_hidden: bool = True) -> TestContext:
+    """Load tests, data and reference once for a grading process."""
+    data = load_data(assignment)
+    inject = injected_values(assignment, data)
+    reference = load_reference(assignment, inject)
+    return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject, questions_of(assignment))
+
+
+def new_pool(assignment: Assignment) -> WorkerPool:
+    """Sandbox workers for this assignment's interpreter, limits and preloaded modules."""
+    return WorkerPool(assignment.python or default_python(), assignment.limits, assignment.preload)
+
+
+class GradingSession:
+    """The context and the sandbox pool of one grading process; `grade` one hand-in after another."""
+
+    def __init__(self, context: TestContext) -> None:
+        self.context = context
+        self._pool: WorkerPool | None = None
+
+    @classmethod
+    def for_assignment(cls, assignment: Assignment, include_hidden: bool = True) -> GradingSession:
+        return cls(build_context(assignment, include_hidden))
+
+    @property
+    def assignment(self) -> Assignment:
+        return self.context.assignment
+
+    @property
+    def pool(self) -> WorkerPool:
+        """The sandbox pool, started on first use (so that a forked process starts its own)."""
+        if self._pool is None:
+            self._pool = new_pool(self.context.assignment)
+        return self._pool
+
+    def grade(self, student: str, path: Path) -> StudentResult:
+        """One hand-in, from its files to its result. Never raises for anything the student did."""
+        return grade_submission(self.context, self.pool, student, path)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+def grader_failure(assignment: Assignment, student: str, reason: str) -> StudentResult:
+    """The result of a hand-in the grader failed on: status `error`, no points decided, the reason recorded."""
+    return score(assignment, student, (), (reason,), "error")

@@ -9,29 +9,34 @@ renamed into place, so a batch killed midway leaves nothing half-unpacked that l
 
 **Class or student.** An archive that sits alone in SUBMISSIONS (`allow_class`) is read as a
 class export when its top level, after stepping into one wrapping folder, holds at least two
-entries that each look like a hand-in (a notebook, a `.py` file, a folder holding notebooks or
-`.py` files, or a `.zip`) and those entries are not one module set (no top-level `.py` file is
-imported by another top-level file: a student's modules import each other, the hand-ins of a
-class never do). Its entries become students as in a SUBMISSIONS folder; a `.zip` among them is
-one student's archive (archives nest at most one level). Every other archive is one student's
-hand-in whatever it holds, named by the archive's stem: LMSes export one zip per student or one
-zip for the class, never a mix.
+hand-ins with code (notebooks, `.py` files, folders holding notebooks or `.py` files) or at
+least two `.zip` files, and its `.py` files are not one module set (none is imported by another
+top-level file: a student's modules import each other, the hand-ins of a class never do). Its
+entries become students as in a SUBMISSIONS folder; a `.zip` among them is one student's
+archive (archives nest at most one level; a zip inside a student's zip is left packed). Every
+other archive is one student's hand-in whatever it holds, named by the archive's stem: LMSes
+export one zip per student or one zip for the class, never a mix. (The one case this reads
+wrong: a class of one student whose lone zip holds two notebooks that do not import each other.)
 
-**Safety.** Nothing is written outside the target: absolute member paths and `..` are refused,
-symbolic links and special files are refused, encrypted members are refused, member modes are
-not applied (files 0644, folders 0755). Per student: at most `Limits.student_bytes` unpacked
-(checked on the declared sizes, then on the bytes actually written, since declared sizes can
-lie), `Limits.student_members` members, and a member above `Limits.ratio_floor` may not be
-compressed more than `Limits.ratio`:1. A class export has its own totals. `__MACOSX/` and
-hidden entries are skipped.
+**Safety.** Nothing is written outside the target: absolute member paths and `..` refuse the
+whole archive; symbolic links, special files and encrypted members refuse their student; member
+modes are not applied (files 0644, folders 0755). `__MACOSX/`, caches, hidden entries and
+virtual environments are skipped, not refused (a link inside `.venv/` costs nothing). Per
+student: at most `Limits.student_bytes` unpacked (checked on the declared sizes, then on the
+bytes actually written, since declared sizes can lie), `Limits.student_members` members, and a
+member above `Limits.ratio_floor` may not be compressed more than `Limits.ratio`:1. A class
+export has its own totals, and each student's part of it is checked on the per-student limits
+(one bad part costs only its student).
 
 **Refusals are data.** An archive that cannot be unpacked (damaged, a bomb, a path outside its
 folder) still gives its student an entry: a note `STUDENT.refused` holding the reason, which
-`grader.submission.load` reads as an unreadable hand-in. Nothing here raises for a student's file.
+`grader.submission.load` reads as an unreadable hand-in. Nothing here raises for a student's file;
+a failure to write the grader's own folder (disk full, no permission) raises `GraderError`.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -44,6 +49,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from grader.errors import GraderError
 
 MB = 2**20
 HANDIN_SUFFIXES = (".ipynb", ".py")
@@ -104,6 +111,13 @@ def refusal_message(path: Path) -> str | None:
 def unpack(archive: Path, target: Path, allow_class: bool, limits: Limits = LIMITS, shown: str = "") -> Unpacked:
     """Unpack `archive` under `target` (once per content), as one student's hand-in or, if allowed, a class."""
     shown = shown or archive.name
+    try:
+        return _unpack(archive, target, allow_class, limits, shown)
+    except OSError as error:  # the grader's own folder, not the student's archive: the batch stops and says so
+        raise GraderError(f"{shown} could not be unpacked into {target}: {error.strerror or error}") from error
+
+
+def _unpack(archive: Path, target: Path, allow_class: bool, limits: Limits, shown: str) -> Unpacked:
     student = archive.stem
     target.mkdir(parents=True, exist_ok=True)
     try:
@@ -170,9 +184,14 @@ def _build(handle: IO[bytes], work: Path, student: str, allow_class: bool, limit
             _extract(archive, members, work / student, limits.student_bytes, shown)
             return {"class": False, "candidates": [[student, "", student]], "ignored": []}
     except _UNREADABLE as error:
+        if isinstance(error, OSError) and error.errno in _ENVIRONMENT:
+            raise
         return _refusal_record(work, student, "", _reason(error, shown))
 
 
+# errors of the disk the grader writes to, never of an archive's content: they stop the batch
+_ENVIRONMENT = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO,
+                          errno.EMFILE, errno.ENFILE, errno.ENOMEM})
 _UNREADABLE = (_Refused, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, ValueError,
                NotImplementedError, RuntimeError, OSError)
 
@@ -208,6 +227,8 @@ def _build_class(archive: zipfile.ZipFile, members: list[_Member], level: tuple[
             _check(group, limits.student_bytes, limits.student_members, limits, part, "per student")
             _extract(archive, group, tree, limits.student_bytes, part)
         except _UNREADABLE as error:
+            if isinstance(error, OSError) and error.errno in _ENVIRONMENT:
+                raise
             _remove(tree.joinpath(*level, name))
             candidates.append([student, kind, _note(work, f"{name}-refused", student, _reason(error, part))])
             continue

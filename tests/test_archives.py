@@ -22,6 +22,7 @@ from test_batch import GOOD
 from grader.archives import MARKER, Limits, unpack
 from grader.assignment import load_assignment
 from grader.catalog import find_assignment
+from grader.errors import GraderError
 from grader.submission import discover, load, one_handin_message
 
 NOTEBOOK_GOOD = notebook(code(GOOD))
@@ -260,6 +261,23 @@ def test_in_a_class_export_one_bad_archive_costs_only_its_student(tmp_path: Path
     assert "not a zip file" in problems["erin"][0]
     assert "symbolic link" in problems["frank"][0]
     assert not list(tmp_path.rglob("escaped*"))
+
+
+def test_a_symlinked_archive_is_not_followed(tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    make_zip(tmp_path / "elsewhere.zip", {"solution.py": GOOD})
+    subs.mkdir()
+    (subs / "alice.zip").symlink_to(tmp_path / "elsewhere.zip")
+    (subs / "bob.py").write_text(GOOD)
+    loaded = only_student(discover(subs, unpack_to=tmp_path / ".unpacked")[0], "alice")
+    assert not loaded.readable and "symbolic link" in loaded.problems[0]
+
+
+def test_a_folder_the_grader_cannot_write_stops_with_its_own_error_not_the_students(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "alice.zip", {"solution.py": GOOD})
+    (tmp_path / "grades").write_text("a file where the output folder should be")
+    with pytest.raises(GraderError, match="could not be unpacked into"):
+        unpack(archive, tmp_path / "grades" / ".unpacked", allow_class=False)
 
 
 # ---------------------------------------------------------------- one hand-in given as SUBMISSIONS

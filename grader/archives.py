@@ -356,13 +356,13 @@ def _extract(archive: zipfile.ZipFile, members: list[_Member], root: Path, max_b
     written = 0
     seen: set[tuple[str, ...]] = set()
     for m in sorted(members, key=lambda m: m.parts):
-        if m.parts in seen:
-            raise _Refused(f"{shown} was not unpacked: it holds {'/'.join(m.parts)!r} twice.")
-        seen.add(m.parts)
         destination = root.joinpath(*m.parts)
         if m.is_dir:
             destination.mkdir(mode=0o755, parents=True, exist_ok=True)
             continue
+        if m.parts in seen:
+            raise _Refused(f"{shown} was not unpacked: it holds {'/'.join(m.parts)!r} twice.")
+        seen.add(m.parts)
         destination.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "wb") as out, archive.open(m.info) as source:

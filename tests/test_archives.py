@@ -321,13 +321,14 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
 
 def test_a_class_export_is_graded_and_a_rerun_says_unchanged(tmp_path: Path) -> None:
     subs, out = tmp_path / "subs", tmp_path / "grades"
-    make_zip(subs / "lms-export.zip", {
+    export = {
         "alice.py": GOOD,
         "bob/homework.ipynb": notebook_json(GOOD),
         "carol.zip": zip_bytes({"carol/homework.ipynb": notebook_json(GOOD)}),
         "dave.zip": zip_bytes({"dave/solution.py": GOOD, "../../../escaped.py": "x = 1\n"}),
         "index.html": "<p>exported</p>",
-    })
+    }
+    make_zip(subs / "lms-export.zip", export)
     run = grade(subs, out)
     assert run.returncode == 0, run.stderr
     rows = gradebook(out)
@@ -342,6 +343,14 @@ def test_a_class_export_is_graded_and_a_rerun_says_unchanged(tmp_path: Path) -> 
     again = grade(subs, out)
     assert again.returncode == 0, again.stderr
     assert "graded 0, unchanged 4" in again.stdout, again.stdout
+
+    # the LMS exported again after bob resubmitted: a new archive, and only bob is graded again
+    (subs / "lms-export.zip").unlink()
+    make_zip(subs / "lms-export.zip", {**export, "bob/homework.ipynb": notebook_json(GOOD.replace("/ len(y)", ""))})
+    third = grade(subs, out)
+    assert "graded 1, unchanged 3" in third.stdout, third.stdout
+    assert gradebook(out)["bob"]["score"] != "32"
+    assert len(list((out / ".unpacked").glob("lms-export-*"))) == 1  # the old export's tree was pruned
 
 
 def test_student_zips_get_a_row_each_whatever_they_hold(tmp_path: Path) -> None:

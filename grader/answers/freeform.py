@@ -16,7 +16,12 @@ from grader.answers.mathtext import display_spans, extract_math
 from grader.answers.sections import Section
 
 _QUOTED = re.compile(r"^[ \t]*>.*$", re.M)
-_STATED = re.compile(r"\b(?:show|prove|verify)(?:\s+that)?\s*:?\s*$|\bshow\s+that\b[^.!?]*$", re.I)
+# the imperative of a task statement ("..., show that"), not a student's "we wanted to show:"
+_NOT_IMPERATIVE = r"(?<!\bto )(?<!\bwe )(?<!\bwill )(?<!\bcan )(?<!\bi )"
+_STATED = re.compile(
+    _NOT_IMPERATIVE + r"\b(?:show|prove|verify)(?:\s+that)?\s*:?\s*$|" + _NOT_IMPERATIVE + r"\bshow\s+that\b[^.!?$]*$",
+    re.I,
+)
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|<img\b", re.I)
 
 

@@ -1,5 +1,9 @@
-"""One part of a multi-part answer: `ANSWERS["3.4"] = (a, b, c, d)`, a dict keyed by the parts' names, or a
-cell that answers the parts in order (`(a) ... (b) ...`, or one equation or box per part)."""
+"""One part of an answer to a multi-part question, read from the answer to the whole question.
+
+The whole may be a tuple in the handout's order (`ANSWERS["3.4"] = (a, b, c, d)`), a dict keyed
+by the parts' names (`{"db2": ..., "dW2": ...}`), or text answering the parts in order:
+marked `(a) ... (b) ...`, or one box or display equation per part.
+"""
 
 from __future__ import annotations
 

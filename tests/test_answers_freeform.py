@@ -190,3 +190,12 @@ def test_a_free_form_bayes_notebook_answers_by_problem_headings(tmp_path: Path) 
     assert outcomes["1.2b"].passed, outcomes["1.2b"].message
     assert [outcomes[q].passed for q in ("3.4a", "3.4b", "3.4c", "3.4d")] == [True, True, True, False]
     assert verdict_of(outcomes["3.4d"]) == "needs_review"
+
+
+def test_the_free_form_example_hand_in_gets_its_written_points() -> None:
+    """examples/submissions/hedy_freeform writes its own report: no labels, tags or ANSWERS dict."""
+    hedy = load("hedy_freeform", REPO / "examples" / "submissions" / "hedy_freeform")
+    outcomes = {o.name.split()[-1]: o for o in grade_written(LOGISTIC, hedy.files)}
+    for qid in ("1a", "1b"):
+        assert outcomes[qid].passed, outcomes[qid].message
+        assert f"found under `## Task {qid}`" in outcomes[qid].message

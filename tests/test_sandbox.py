@@ -317,11 +317,15 @@ def test_a_call_that_ignores_sigterm_times_out_promptly_and_its_worker_is_gone(s
 
 
 def test_a_detached_process_that_ignores_sigterm_is_killed_with_its_worker(sandbox, layer):
-    """What left the process group is killed by the pids cgroup (SIGKILL) or dies with the PID namespace."""
+    """What left the process group dies with the PID namespace (bwrap, unshare: no cgroup in this test), or
+    is killed by the worker's pids cgroup (none), with SIGKILL: with SIGTERM it would live on."""
     if layer == "none" and pids_hierarchy() is None:
         pytest.skip("without namespaces or a pids cgroup a detached process can outlive grading (see the README)")
     marker = f"grader-stubborn-marker-{os.getpid()}-{time.time_ns()}"
-    student = sandbox(STUBBORN, STUBBORN_NEEDS, Limits(call_timeout=CALL_LIMIT, test_timeout=30.0, memory_mb=1024))
+    cap = Limits().max_processes if layer == "none" else 0
+    student = sandbox(STUBBORN, STUBBORN_NEEDS, Limits(call_timeout=CALL_LIMIT, test_timeout=30.0, memory_mb=1024,
+                                                       max_processes=cap))
+    assert (student._session.worker.group is None) == (cap == 0)
     try:
         error = failure_of(lambda: student.detach_stubborn(marker))
         assert error.failure.diagnosis is Diagnosis.TIMEOUT

@@ -19,6 +19,7 @@ SUBMISSIONS = HERE / "submissions"
 SECRET_VARIABLE = "GRADER_TEST_HOST_SECRET"
 DETACHED_DELAY = 3.0  # the detached attack writes this long after it starts; the suite waits longer
 ATTACK_TEST = "test_attack_is_contained"
+LAYER_ATTACK_TEST = "test_attack_is_stopped_under_every_layer"
 
 
 def grade_command() -> list[str]:
@@ -30,6 +31,17 @@ def grade_command() -> list[str]:
 def grade_environment(**extra: str) -> dict[str, str]:
     """The caller's environment, the repository importable, plus `extra`."""
     return {**os.environ, "PYTHONPATH": str(REPO), **extra}
+
+
+def layer_works(layer: str) -> bool:
+    """Whether the sandbox's isolation `layer` (bwrap, unshare, none) can start a process on this machine."""
+    from grader.sandbox.launcher import _wrap
+
+    command = _wrap(layer, sys.executable, Path("/tmp"), [sys.executable, "-c", "pass"])  # type: ignore[arg-type]
+    try:
+        return subprocess.run(command, capture_output=True, timeout=30, cwd="/tmp").returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def special_submissions(folder: Path) -> list[str]:
@@ -102,21 +114,29 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return found
 
 
-def grade_hostile_class(root: Path) -> GradedClass:
-    """Build the class under `root`, grade it in one `grade -j 2` run, then wait out the detached process."""
+def grade_hostile_class(root: Path, attacks: tuple[str, ...] | None = None, isolation: str | None = None) -> GradedClass:
+    """Build the class under `root`, grade it in one `grade -j 2` run, then wait out the detached process.
+
+    `attacks` picks some of `submissions/` (the honest student is always there; the attacks the suite
+    builds itself only in the whole class); `isolation` forces a sandbox layer (GRADER_ISOLATION).
+    """
     token = secrets.token_hex(6)
     subs, out = root / "submissions", root / "grades"
     subs.mkdir()
+    chosen = None if attacks is None else {*attacks, "honest"}
     for source in sorted(SUBMISSIONS.glob("*.py")):
+        if chosen is not None and source.stem not in chosen:
+            continue
         text = source.read_text()
         for placeholder, value in _placeholders(token, subs, out).items():
             text = text.replace(placeholder, value)
         (subs / source.name).write_text(text)
-    special_submissions(subs)
+    if attacks is None:
+        special_submissions(subs)
     before = snapshot(subs)
     command = [*grade_command(), str(subs), "-a", str(DEMO), "-o", str(out), "-j", "2", "-q"]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                         env=grade_environment(**{SECRET_VARIABLE: f"host-secret-{token}"}))
+    extra = {SECRET_VARIABLE: f"host-secret-{token}", **({"GRADER_ISOLATION": isolation} if isolation else {})}
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, env=grade_environment(**extra))
     ended = time.monotonic()
     time.sleep(max(0.0, DETACHED_DELAY + 2.0 - (time.monotonic() - ended)))
     return GradedClass(run, subs, out, f"/tmp/PWNED-{token}", token, before, ended)

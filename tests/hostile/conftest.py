@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .classroom import ATTACK_TEST, GradedClass, grade_hostile_class
+from .classroom import ATTACK_TEST, LAYER_ATTACK_TEST, GradedClass, grade_hostile_class
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +20,11 @@ def hostile_class(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCl
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """One line the README quotes: how many attacks were tried and how many were contained."""
-    reports = [r for key in ("passed", "failed", "error") for r in terminalreporter.stats.get(key, ())
-               if getattr(r, "when", "") == "call" and ATTACK_TEST in getattr(r, "nodeid", "")]
-    if reports:
-        contained = sum(1 for r in reports if r.passed)
-        terminalreporter.write_line(f"hostile-input suite: attacks tried {len(reports)}, attacks contained {contained}")
+    """The lines the README quotes: how many attacks were tried and how many were contained."""
+    for test, label in ((ATTACK_TEST, "hostile-input suite"),
+                        (LAYER_ATTACK_TEST, "hostile-input suite, layers other than bubblewrap")):
+        reports = [r for key in ("passed", "failed", "error") for r in terminalreporter.stats.get(key, ())
+                   if getattr(r, "when", "") == "call" and test in getattr(r, "nodeid", "")]
+        if reports:
+            contained = sum(1 for r in reports if r.passed)
+            terminalreporter.write_line(f"{label}: attacks tried {len(reports)}, attacks contained {contained}")

@@ -22,9 +22,11 @@ from grader.sandbox.launcher import available_isolation, pids_hierarchy
 
 from .classroom import ATTACK_TEST, HIDDEN, REFERENCE, SECRET_VARIABLE, SUBMISSIONS, GradedClass, snapshot
 
-pytestmark = pytest.mark.skipif(
+# the whole class holds attacks on the file system, which only bubblewrap hides; the attacks on time, memory
+# and processes are graded under the other layers too, in test_attacks_every_layer.py
+needs_bubblewrap = pytest.mark.skipif(
     available_isolation(sys.executable) != "bwrap",
-    reason="the hostile suite checks bubblewrap's guarantees (file-system hiding); see the README",
+    reason="the whole hostile class checks bubblewrap's guarantees (file-system hiding); see the README",
 )
 
 NI = ("not_implemented",)
@@ -38,7 +40,8 @@ NO_ANSWER = NI  # no ANSWERS: the written question q1
 EXPECTED: dict[str, tuple[float, tuple[tuple[str, ...], ...], str]] = {
     "monkeypatch-allclose": (0, (WRONG, WRONG, NO_ANSWER, *NO_MODEL, WRONG, WRONG), r"wrong|does not match|hidden"),
     "monkeypatch-numpy-testing": (0, (WRONG, WRONG, NO_ANSWER, WRONG, WRONG, NI, NI), r"wrong|does not match|not defined"),
-    "monkeypatch-math-isclose": (0, (WRONG, WRONG, NO_ANSWER, *NO_MODEL, ("sign_flipped", "scaled"), WRONG), r"."),
+    # -1.0 for a single number: no factor named (for one number only N or 1/N tells the student something)
+    "monkeypatch-math-isclose": (0, (WRONG, WRONG, NO_ANSWER, *NO_MODEL, WRONG, WRONG), r"."),
     "monkeypatch-builtins": (0, (EXC, EXC, NO_ANSWER, *NO_MODEL, EXC, EXC), r"the worker process ended during the call"),
     "read-reference-by-walking-up": (0, (EXC, EXC, NO_ANSWER, *NO_MODEL, EXC, EXC), r"FileNotFoundError"),
     "read-through-environment": (0, (EXC, EXC, NO_ANSWER, *NO_MODEL, EXC, EXC), r"HOME=/sandbox"),
@@ -87,6 +90,7 @@ def test_the_secrets_checked_for_are_really_in_the_secret_files() -> None:
     assert all(s in secret_text for s in SECRETS[:-1])
 
 
+@needs_bubblewrap
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_attack_is_contained(hostile_class: GradedClass, attack: str) -> None:
     """The batch completed, the honest student has full marks, nothing escaped, and the attack earned what it deserves."""

@@ -124,6 +124,18 @@ def _run_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, help="the output folder of `grade`")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+
+
+def _run_review(args: argparse.Namespace) -> int:
+    from grader.review.serve import serve
+
+    serve(args.out, args.port)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Grade machine-learning homework in a sandbox.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     _assign_arguments(commands.add_parser("assign", help="write the student template from the reference (instructor)"))
     _pdf_arguments(commands.add_parser("pdf", help="turn a notebook into a PDF with its math rendered (student)"))
     _gradescope_arguments(commands.add_parser("gradescope", help="build the Gradescope autograder bundle (instructor)"))
+    _review_arguments(commands.add_parser("review", help="review and override grades in a local web page (instructor)"))
     return parser
 
 
@@ -144,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "assign": _run_assign,
         "pdf": _run_pdf,
         "gradescope": _run_gradescope,
+        "review": _run_review,
     }
     try:
         return handlers[args.command](args)

@@ -6,7 +6,10 @@
     OUT/STUDENT/feedback.html      (feedback.pdf with --pdf)
     OUT/STUDENT/.seconds           (grading time, for the summary; kept out of result.json)
     OUT/STUDENT/.fingerprint       (written last: the student is done)
+    OUT/STUDENT/.review.json       (the grader's whole result before reviews, for `grader review`)
     OUT/gradescope/STUDENT.json    (with --gradescope)
+    OUT/reviews.json               (the instructor's reviews: written by `grader review` only, never by grade)
+    OUT/.class.json                (what the summary needs beyond the results, to write it again after a review)
 """
 
 from __future__ import annotations
@@ -19,11 +22,15 @@ from typing import Any
 
 from grader.assignment import Assignment
 from grader.model import StudentResult
-from grader.report.csvout import gradebook_csv
 from grader.report.files import write_atomic
 from grader.report.gradescope import gradescope_json
 from grader.report.html import feedback_html, summary_html
 from grader.report.jsonout import result_json
+from grader.report.reviewed import reviewed_gradebook_csv, reviewed_gradescope_json, reviewed_result_json
+from grader.report.stored import STORED_FILE, Stored, read_stored, stored_json
+from grader.reviews import apply_reviews, handin_fingerprint, load_reviews
+
+CLASS_FILE = ".class.json"
 
 
 @dataclass(frozen=True)
@@ -34,20 +41,54 @@ class StudentFiles:
     gradescope: bool = False
 
 
-def write_student_files(out: Path, result: StudentResult, assignment: Assignment, options: StudentFiles, fingerprint: str) -> None:
-    """Everything of one student, each file atomic, the fingerprint last."""
+def write_student_files(out: Path, result: StudentResult, assignment: Assignment, options: StudentFiles, fingerprint: str,
+                        handin: Path | None = None) -> None:
+    """Everything of one student, each file atomic, the fingerprint last; the instructor's reviews applied."""
     folder = out / result.student
-    write_atomic(folder / "result.json", result_json(result))
-    html = feedback_html(result, assignment.title)
+    stored = Stored(result, handin_fingerprint(handin) if handin is not None else fingerprint, assignment.title,
+                    str(assignment.folder), options.pdf, options.gradescope)
+    write_atomic(folder / STORED_FILE, stored_json(stored))
+    write_reports(out, stored)
+    write_atomic(folder / ".seconds", f"{result.seconds:.3f}\n")
+    write_atomic(folder / ".fingerprint", fingerprint)
+
+
+def write_reports(out: Path, stored: Stored) -> None:
+    """result.json, feedback (and PDF) and Gradescope JSON of one student, with the current reviews applied."""
+    result, applied = apply_reviews(stored.result, load_reviews(out), stored.fingerprint)
+    folder = out / result.student
+    write_atomic(folder / "result.json", reviewed_result_json(result, applied) if applied else result_json(result))
+    html = feedback_html(result, stored.title, applied)
     write_atomic(folder / "feedback.html", html)
-    if options.pdf:
+    if stored.pdf:
         from grader.report.pdf import html_to_pdf
 
         write_atomic(folder / "feedback.pdf", html_to_pdf(html))
-    if options.gradescope:
-        write_atomic(out / "gradescope" / f"{result.student}.json", gradescope_json(result))
-    write_atomic(folder / ".seconds", f"{result.seconds:.3f}\n")
-    write_atomic(folder / ".fingerprint", fingerprint)
+    if stored.gradescope:
+        text = reviewed_gradescope_json(result, applied) if applied else gradescope_json(result)
+        write_atomic(out / "gradescope" / f"{result.student}.json", text)
+
+
+def rewrite_after_review(out: Path, students: Sequence[str]) -> None:
+    """Every report of these students and the class files again, from what was stored: nothing is graded again."""
+    for student in students:
+        stored = read_stored(out / student)
+        if stored is not None:
+            write_reports(out, stored)
+    try:
+        saved = json.loads((out / CLASS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    results = read_results(out, saved["students"])
+    task_ids = saved["task_ids"]
+    write_atomic(out / "gradebook.csv", reviewed_gradebook_csv(task_ids, results))
+    html = summary_html(saved["title"], task_ids, results, saved["ignored"], saved["similar"],
+                        read_seconds(out, saved["students"]))
+    write_atomic(out / "summary.html", html)
+    if saved.get("pdf"):
+        from grader.report.pdf import html_to_pdf
+
+        write_atomic(out / "summary.pdf", html_to_pdf(html))
 
 
 def remove_partial_files(out: Path) -> int:
@@ -89,7 +130,10 @@ def write_class_files(
 ) -> None:
     """The gradebook and the class summary (HTML, and PDF with --pdf), from the students' result.json files."""
     task_ids = [t.id for t in assignment.tasks]
-    write_atomic(out / "gradebook.csv", gradebook_csv(task_ids, results))
+    write_atomic(out / "gradebook.csv", reviewed_gradebook_csv(task_ids, results))
+    write_atomic(out / CLASS_FILE, json.dumps({"title": assignment.title, "task_ids": task_ids, "pdf": options.pdf,
+                                               "students": [r["student"] for r in results], "ignored": list(ignored),
+                                               "similar": list(similar)}, ensure_ascii=False))
     seconds = read_seconds(out, [r["student"] for r in results])
     html = summary_html(assignment.title, task_ids, results, ignored, similar, seconds)
     write_atomic(out / "summary.html", html)

@@ -14,9 +14,9 @@ LAYERS = [
     {"archives", "assignment", "submission", "units"},
     {"extract", "answers", "policy"},
     {"testing", "written", "scoring", "similarity"},
-    {"report", "pipeline", "outputs", "notebook_pdf"},
-    {"catalog", "batch", "gradescope_bundle"},
-    {"selfcheck", "assign"},
+    {"report", "pipeline", "outputs", "notebook_pdf", "reviews", "lms"},
+    {"catalog", "batch", "gradescope_bundle", "lms_import"},
+    {"selfcheck", "assign", "review"},
     {"cli"},
 ]
 

@@ -105,10 +105,16 @@ def _math(latex: str) -> Markup:
     return math_markup(latex, display=True)
 
 
-def feedback_html(result: StudentResult, title: str) -> str:
-    """One student's feedback page: every task, every test, hints, code and recorded plots."""
+def feedback_html(result: StudentResult, title: str, reviews: Sequence[Any] = ()) -> str:
+    """One student's feedback page: every task, every test, hints, code and recorded plots.
+
+    `reviews` are the instructor's reviews applied to `result` (`grader.reviews.AppliedReview`): each
+    reviewed test is marked as reviewed by the instructor, with the comment.
+    """
     template = _environment().get_template("feedback.html.j2")
-    return template.render(result=result, title=title, code_listing=_code_listing(result.sources), figures=_figures)
+    marks = {(r.task, r.test): r for r in reviews}
+    return template.render(result=result, title=title, code_listing=_code_listing(result.sources), figures=_figures,
+                           review_of=lambda task, test: marks.get((task.id, test.name)))
 
 
 def summary_html(

@@ -88,6 +88,8 @@ def test_upright_math_is_not_taken_for_a_remark() -> None:
     assert right_hand_side(r"\frac{1}{1 + \mathrm{e}^{-z}}") == r"\frac{1}{1 + \mathrm{e}^{-z}}"
     assert right_hand_side(r"\mathrm{softmax}(z)_k - y_k") == r"\mathrm{softmax}(z)_k - y_k"
     assert right_hand_side(r"(\hat{y} - y)\, x_i") == r"(\hat{y} - y)\, x_i"
+    # spacing between two factors is not the start of a remark
+    assert right_hand_side(r"(\hat{y} - y) \quad W_2^h") == r"(\hat{y} - y) \quad W_2^h"
     # two equations on one line: the second is the result, not a remark
     assert right_hand_side(r"a = b, \qquad \frac{\partial C}{\partial \hat{y}} = \hat{y} - y") == r"\hat{y} - y"
 

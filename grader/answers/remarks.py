@@ -3,8 +3,8 @@
 `-(y - \\hat{y}) x_i \\quad (\\text{shown})` answers `-(y - \\hat{y}) x_i`. A line is cut into
 pieces at its top-level spacing (`\\quad`, `\\qquad`, `, \\;`) and at its top-level words
 (`\\text{for all}`, `(\\text{shown})`); a piece that is a remark (words, a condition such as
-`i = 1, \\dots, d`, an end mark) is dropped, and the answer is the last piece left, so that
-`a = b, \\qquad c = d` still answers `d`.
+`i = 1, \\dots, d`, an end mark) is dropped; the answer starts at the last piece left that is an
+equation of its own, so `a = b, \\qquad c = d` answers `d` and `(\\hat{y} - y) \\quad x_i` stays whole.
 """
 
 from __future__ import annotations
@@ -33,8 +33,25 @@ def strip_remarks(line: str) -> str:
     pieces = _pieces(line)
     kept = [p for i, p in enumerate(pieces) if i == 0 or not _is_remark(p)]
     kept = [p for p in kept if p.strip(" ,;.:")]
-    answer = kept[-1] if kept else line
+    if not kept:
+        return _END_MARKS.sub("", line).strip()
+    # a later piece with a relation is an equation of its own; one without continues the one before
+    start = max((i for i, p in enumerate(kept) if i and _has_relation(p)), default=0)
+    answer = "".join(kept[start:])
     return _END_MARKS.sub("", answer).strip()
+
+
+def _has_relation(piece: str) -> bool:
+    """Whether `piece` has an `=` (or `\\approx`) outside any group."""
+    depth = 0
+    for i, char in enumerate(piece):
+        if char in "{([":
+            depth += 1
+        elif char in "})]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and char == "=" and piece[i - 1 : i] not in ("<", ">", "!", "\\"):
+            return True
+    return depth == 0 and "\\approx" in piece
 
 
 def _pieces(line: str) -> list[str]:

@@ -1,15 +1,42 @@
-"""Similar code across students: copies found (byte for byte and renamed), independent work not flagged."""
+"""Similar code across students: copies found (byte for byte, renamed, nearly), independent work not flagged.
+
+The pairwise method (`find_similar`) is the definition; the hashed one the batch runs (`similar_code`)
+must find exactly its pairs, group copies into clusters, reload only changed students, and keep the
+summary small however many students copied.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
+import random
 import shutil
+from collections import Counter
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 from conftest import REPO
 
 from grader.assignment import Assignment, load_assignment
-from grader.similarity import MIN_NODES, SimilarPair, find_similar, pairs_for_summary
+from grader.model import LoadedSubmission
+from grader.report.files import write_atomic
+from grader.report.html import summary_html
+from grader.similarity import (
+    MIN_NODES,
+    NEAR_RATIO,
+    Cluster,
+    NearMatch,
+    SimilarityReport,
+    SimilarPair,
+    find_similar,
+    pairs_for_summary,
+    similar_code,
+)
+from grader.similarity.index import SHOWN
+from grader.similarity.normalise import near_ratio
 from grader.submission import discover, load
 
 EXAMPLES = REPO / "examples" / "submissions"
@@ -128,8 +155,8 @@ def test_pairs_for_summary_is_plain_data(pairs: tuple[SimilarPair, ...]) -> None
     rows = pairs_for_summary(pairs)
     assert len(rows) == len(pairs)
     row = rows[0]
-    assert set(row) == {"task", "students", "kind", "score", "nodes", "code", "lines"}
-    assert row["students"] == [pairs[0].student_a, pairs[0].student_b]
+    assert set(row) == {"type", "task", "students", "more_students", "kind", "score", "nodes", "code", "lines"}
+    assert row["students"] == [[pairs[0].student_a], [pairs[0].student_b]]
     assert all(isinstance(left, str) and isinstance(right, str) for left, right in row["lines"])
 
 
@@ -178,3 +205,222 @@ def test_long_copy_in_single_files_is_found_without_a_template(assignment: Assig
     entries, _ = discover(tmp_path)
     pairs = find_similar(assignment, [(s, load(s, p)) for s, p in entries], None)
     assert _tasks_of(pairs, "anna", "bert")["2e"] == "renamed"
+
+
+# ---------------------------------------------------------------- the hashed method, at scale
+
+
+def _benchmark_module() -> ModuleType:
+    """The synthetic class generator of benchmarks/similarity_scale.py (one generator for tests and figures)."""
+    spec = importlib.util.spec_from_file_location("similarity_scale", REPO / "benchmarks" / "similarity_scale.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SCALE = _benchmark_module()
+
+
+class CountingLoader:
+    """`load`, counting whose submission was loaded (injected, nothing patched)."""
+
+    def __init__(self) -> None:
+        self.students: list[str] = []
+
+    def __call__(self, student: str, path: Path) -> LoadedSubmission:
+        self.students.append(student)
+        return load(student, path)
+
+
+def _fingerprints(entries: list[tuple[str, Path]]) -> dict[str, str]:
+    return {s: hashlib.sha256(p.read_bytes()).hexdigest() for s, p in entries}
+
+
+def _oracle(assignment: Assignment, entries: list[tuple[str, Path]]) -> list[tuple[str, str, str, str, float]]:
+    template = load("template", assignment.template) if assignment.template is not None else None
+    pairs = find_similar(assignment, [(s, load(s, p)) for s, p in entries], template)
+    return [(p.task, p.student_a, p.student_b, p.kind, round(p.score, 9)) for p in pairs]
+
+
+def _hashed(report: SimilarityReport) -> list[tuple[str, str, str, str, float]]:
+    return [(t, a, b, k, round(score, 9)) for t, a, b, k, score in report.pairs()]
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Assignment:
+    return load_assignment(SCALE.write_assignment(tmp_path_factory.mktemp("a") / "similarity_scale"))
+
+
+@pytest.fixture(scope="module")
+def generated(synthetic: Assignment, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[str]]]:
+    """60 hand-ins: own solutions, byte copies, renamed copies, near copies, and two with tiny code."""
+    folder = tmp_path_factory.mktemp("generated")
+    planted = SCALE.write_class(folder, 58, seed=7)
+    short = "import numpy as np\n\ndef fit(X, y):\n    return np.linalg.lstsq(X, y, rcond=None)[0]\n"
+    for student in ("tiny_a", "tiny_b"):  # the same obvious line: below the node floor, never flagged
+        (folder / f"{student}.py").write_text(short)
+    return folder, planted
+
+
+@pytest.fixture(scope="module")
+def first_run(
+    synthetic: Assignment, generated: tuple[Path, dict[str, list[str]]], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[SimilarityReport, Path, CountingLoader]:
+    entries, _ = discover(generated[0])
+    loader = CountingLoader()
+    out = tmp_path_factory.mktemp("out")
+    return similar_code(synthetic, entries, _fingerprints(entries), out, write_atomic, loader), out, loader
+
+
+def test_hashed_method_finds_the_same_pairs_as_pairwise(
+    synthetic: Assignment, generated: tuple[Path, dict[str, list[str]]], first_run: tuple[SimilarityReport, Path, Any]
+) -> None:
+    entries, _ = discover(generated[0])
+    expected = _oracle(synthetic, entries)
+    assert _hashed(first_run[0]) == expected
+    kinds = {kind for _, _, _, kind, _ in expected}
+    assert kinds == {"identical", "renamed", "similar"}  # the class really holds all three
+    flagged = {s for _, a, b, _, _ in expected for s in (a, b)}
+    planted = generated[1]
+    assert set(planted["copy"]) | set(planted["renamed"]) | set(planted["near"]) <= flagged
+    assert not {"tiny_a", "tiny_b"} & flagged
+    assert len(set(planted["own"]) - flagged) >= 15  # independent work is not flagged
+
+
+def test_hashed_method_matches_pairwise_on_the_example_class(
+    assignment: Assignment, small_class: Path, pairs: tuple[SimilarPair, ...], tmp_path: Path
+) -> None:
+    """Folders of modules, the real template left out, a renamed and reordered copy."""
+    entries, _ = discover(small_class)
+    report = similar_code(assignment, entries, _fingerprints_of_folders(entries), tmp_path, write_atomic)
+    assert _hashed(report) == [(p.task, p.student_a, p.student_b, p.kind, round(p.score, 9)) for p in pairs]
+    assert {s for c in report.clusters for s in c.students} == {"ada", "ada_copy", "ada_renamed"}
+
+
+def _fingerprints_of_folders(entries: list[tuple[str, Path]]) -> dict[str, str]:
+    return {s: hashlib.sha256(b"".join(f.read_bytes() for f in sorted(p.rglob("*.py")))).hexdigest() for s, p in entries}
+
+
+def test_clusters_group_identical_copies_and_tell_how_they_were_written(
+    synthetic: Assignment, tmp_path: Path
+) -> None:
+    source, names = SCALE.own_solution(random.Random(1))
+    for student in ("c1", "c2", "c3"):
+        (tmp_path / "class" / f"{student}.py").parent.mkdir(exist_ok=True)
+        (tmp_path / "class" / f"{student}.py").write_text(source)
+    (tmp_path / "class" / "r1.py").write_text(SCALE.renamed_copy(source, names, random.Random(2)))
+    (tmp_path / "class" / "own.py").write_text(SCALE.own_solution(random.Random(3))[0])
+    entries, _ = discover(tmp_path / "class")
+    report = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic)
+    assert len(report.clusters) == len(synthetic.tasks)  # one entry per task, not one per pair
+    for cluster in report.clusters:
+        assert cluster.students == ("c1", "c2", "c3", "r1")
+        assert cluster.writings == (("c1", "c2", "c3"), ("r1",))
+        assert cluster.kind == "renamed"
+    assert report.near == ()
+    rows = report.summary_rows()
+    assert [r["type"] for r in rows] == ["cluster"] * len(synthetic.tasks)
+    assert all(r["shown"] == "c1" and "def " in r["code"] and r["size"] == 4 for r in rows)
+    saved = json.loads((tmp_path / "out" / "similarity.json").read_text())
+    assert [c["students"] for c in saved["clusters"]] == [["c1", "c2", "c3", "r1"]] * len(synthetic.tasks)
+
+
+def test_identical_single_file_copies_are_identical_not_renamed(synthetic: Assignment, tmp_path: Path) -> None:
+    """Two byte-identical `STUDENT.py` files differ only in their file names, which are not code."""
+    source = SCALE.own_solution(random.Random(5))[0]
+    (tmp_path / "anna.py").write_text(source)
+    (tmp_path / "bert.py").write_text(source)
+    entries, _ = discover(tmp_path)
+    assert {kind for _, _, _, kind, _ in _oracle(synthetic, entries)} == {"identical"}
+
+
+def test_a_rerun_loads_only_the_changed_student(
+    synthetic: Assignment,
+    generated: tuple[Path, dict[str, list[str]]],
+    first_run: tuple[SimilarityReport, Path, CountingLoader],
+    tmp_path: Path,
+) -> None:
+    report, out, loader = first_run
+    folder = tmp_path / "class"
+    shutil.copytree(generated[0], folder)
+    shutil.copytree(out, tmp_path / "out")
+    entries, _ = discover(folder)
+    assert sorted(loader.students) == sorted(s for s, _ in entries)  # the first run loaded everyone once
+
+    unchanged = CountingLoader()
+    again = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic, unchanged)
+    assert unchanged.students == [] and again.loaded == ()
+    assert again.pairs() == report.pairs()
+
+    copied = generated[1]["copy"][0]
+    (folder / f"{copied}.py").write_text(SCALE.own_solution(random.Random(99))[0])  # now their own work
+    changed = CountingLoader()
+    after = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic, changed)
+    assert changed.students == [copied] and after.loaded == (copied,)
+    assert _hashed(after) == _oracle(synthetic, entries)
+    assert copied not in {s for _, a, b, _, _ in _hashed(after) for s in (a, b)}
+
+
+def test_a_student_who_left_the_class_leaves_no_signature(
+    synthetic: Assignment, generated: tuple[Path, dict[str, list[str]]], tmp_path: Path
+) -> None:
+    entries, _ = discover(generated[0])
+    kept = entries[:3]
+    similar_code(synthetic, kept, _fingerprints(kept), tmp_path, write_atomic)
+    similar_code(synthetic, kept[:2], _fingerprints(kept[:2]), tmp_path, write_atomic)
+    stored = sorted(p.stem for p in (tmp_path / ".similarity" / "signatures").iterdir())
+    assert stored == [s for s, _ in kept[:2]]
+
+
+def test_summary_of_a_class_of_copies_stays_small(synthetic: Assignment, tmp_path: Path) -> None:
+    """80 copies: one entry per task with the code once, where the pairwise rows drew 3,160 pairs a task."""
+    source = SCALE.own_solution(random.Random(11))[0]
+    for i in range(80):
+        (tmp_path / "class" / f"s{i:02d}.py").parent.mkdir(exist_ok=True)
+        (tmp_path / "class" / f"s{i:02d}.py").write_text(source)
+    entries, _ = discover(tmp_path / "class")
+    report = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic)
+    task_ids = [t.id for t in synthetic.tasks]
+    html = summary_html(synthetic.title, task_ids, [], [], similar=report.summary_rows())
+    code = report.code[("s00", task_ids[0])]
+    pairwise = [SimilarPair(t, a, b, "identical", 1.0, 100, code, code) for t, a, b, _, _ in report.pairs()]
+    old_html = summary_html(synthetic.title, task_ids, [], [], similar=pairs_for_summary(pairwise))
+    assert len(report.pairs()) == len(task_ids) * 80 * 79 // 2
+    assert len(html) < 40_000 < len(old_html) / 10
+    assert html.count("and 20 more") == len(task_ids)  # 60 names shown, the rest counted
+    saved = json.loads((tmp_path / "out" / "similarity.json").read_text())
+    assert [len(c["students"]) for c in saved["clusters"]] == [80] * len(task_ids)
+
+
+def test_summary_shows_the_largest_entries_and_counts_the_rest() -> None:
+    clusters = tuple(Cluster("t", 70, ((f"a{i:03d}", f"b{i:03d}"),)) for i in range(SHOWN + 7))
+    near = tuple(NearMatch("t", 120, (f"x{i}",), (f"y{i}",), 0.96, 0.0) for i in range(3))
+    report = SimilarityReport(("t",), clusters, near, ())
+    rows = report.summary_rows()
+    assert [r["type"] for r in rows] == ["cluster"] * SHOWN + ["near"] * 3 + ["more"]
+    assert rows[-1] == {"type": "more", "clusters": 7, "near": 0, "file": "similarity.json"}
+    html = summary_html("t", ["t"], [], [], similar=rows)
+    assert "And 7 more groups" in html and 'href="similarity.json"' in html
+    assert html.count("<details>") == SHOWN + 3
+
+
+def test_near_matches_have_a_token_bag_jaccard_of_at_least_0_905() -> None:
+    """The bound the LSH parameters rest on: ratio >= 0.95 implies multiset Jaccard >= 0.95 / 1.05."""
+    rng = random.Random(0)
+    vocabulary = [f"t{i}" for i in range(12)] + ["(", ")", "=", ".", ","]
+    checked = 0
+    for _ in range(400):
+        a = [rng.choice(vocabulary) for _ in range(rng.randint(80, 300))]
+        b = list(a)
+        for _ in range(rng.randint(1, 8)):
+            i = rng.randrange(len(b))
+            b[i : i + rng.randint(0, 2)] = [rng.choice(vocabulary) for _ in range(rng.randint(0, 2))]
+        ratio = near_ratio(tuple(a), tuple(b))
+        if ratio < NEAR_RATIO:
+            continue
+        ca, cb = Counter(a), Counter(b)
+        jaccard = sum((ca & cb).values()) / sum((ca | cb).values())
+        assert jaccard >= NEAR_RATIO / (2 - NEAR_RATIO) - 1e-12
+        checked += 1
+    assert checked > 100

@@ -30,7 +30,8 @@ subscripts, statements; not load/store contexts or operators): `return 1 / (1 + 
   and at least `MIN_NODES_NEAR` (100) nodes large on both sides: a copy with a line or two changed
   is still found, while short code, where 5% is a single token, is not.
 
-`kind` is `identical` when the code as written is the same byte for byte, `renamed` when only the
+`kind` is `identical` when the code as written is the same byte for byte (the names of the files or
+cells it sits in aside: a copied notebook is `alice.ipynb` and `bob.ipynb`), `renamed` when only the
 normalisation makes it equal, and `similar` for a near match. `find_similar` compares every pair of students,
 which is quadratic in the class: `grader.similarity.index` finds the same pairs from hashes and is what
 the batch runs; this one stays as the definition they are checked against. The order of its result is
@@ -85,7 +86,8 @@ class Normalised:
     text: str  # the normalised pieces, sorted, joined
     digest: str
     nodes: int
-    raw: str  # the code as written, for the side-by-side view
+    raw: str  # the code as written under its file names, for the side-by-side view
+    written: str  # the code as written, without the file names: equal means byte for byte the same code
     tokens: tuple[str, ...]
 
 
@@ -135,11 +137,13 @@ def tokens_of(text: str) -> tuple[str, ...]:
 
 
 def pairs_for_summary(pairs: Sequence[SimilarPair]) -> list[dict[str, Any]]:
-    """The pairs as plain data for the class summary template: who, which task, how alike, both codes."""
+    """Every pair as an entry of the class summary, side by side: what the summary drew before clusters."""
     return [
         {
+            "type": "near",
             "task": p.task,
-            "students": [p.student_a, p.student_b],
+            "students": [[p.student_a], [p.student_b]],
+            "more_students": [0, 0],
             "kind": p.kind,
             "score": round(p.score, 3),
             "nodes": p.nodes,
@@ -158,7 +162,7 @@ def _compare(task: str, found: list[Normalised]) -> list[SimilarPair]:
     pairs = []
     for a, b in combinations(found, 2):
         if a.digest == b.digest and a.nodes >= MIN_NODES:
-            kind: Kind = "identical" if a.raw == b.raw else "renamed"
+            kind: Kind = "identical" if a.written == b.written else "renamed"
             pairs.append(SimilarPair(task, a.student, b.student, kind, 1.0, min(a.nodes, b.nodes), a.raw, b.raw))
         elif min(a.nodes, b.nodes) >= MIN_NODES_NEAR:
             ratio = near_ratio(a.tokens, b.tokens)
@@ -219,8 +223,9 @@ def _normalise(
     text = "\n\n".join(texts)
     nodes = sum(p.nodes for p in mine)
     raw = _raw(units)
+    written = "\n".join(unit.source.rstrip() + "\n" for unit in units)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return Normalised(student, text, digest, nodes, raw, tokens_of(text))
+    return Normalised(student, text, digest, nodes, raw, written, tokens_of(text))
 
 
 def _template_texts(units: list[CodeUnit], kept: frozenset[str]) -> list[str]:

@@ -35,7 +35,7 @@ from datasketch import LeanMinHash, MinHash
 
 from grader.assignment import Assignment
 from grader.model import LoadedSubmission
-from grader.similarity.normalise import MIN_NODES_NEAR, normalise_task
+from grader.similarity.normalise import MIN_NODES_NEAR, Normalised, normalise_task
 
 FORMAT = 1
 NUM_PERM = 128
@@ -96,11 +96,15 @@ def compute(
     tasks = []
     normalised: dict[str, str] = {}
     written: dict[str, str] = {}
+    by_needs: dict[tuple[tuple[str, ...], frozenset[str]], Normalised | None] = {}
     for task in assignment.tasks:
-        code = normalise_task(assignment, task, student, loaded, excluded.get(task.id, frozenset()))
+        removed = excluded.get(task.id, frozenset())
+        if (task.needs, removed) not in by_needs:  # tasks with the same needs have the same code
+            by_needs[(task.needs, removed)] = normalise_task(assignment, task, student, loaded, removed)
+        code = by_needs[(task.needs, removed)]
         if code is None:
             continue
-        raw_digest = hashlib.sha256(code.raw.encode()).hexdigest()
+        raw_digest = hashlib.sha256(code.written.encode()).hexdigest()
         hashes = token_bag_minhash(code.tokens) if code.nodes >= MIN_NODES_NEAR else b""
         tasks.append((task.id, TaskSignature(code.digest, raw_digest, code.nodes, hashes)))
         normalised[code.digest] = code.text

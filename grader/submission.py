@@ -127,10 +127,11 @@ def one_handin_message(folder: Path, assignment: Assignment) -> str | None:
     module (one-notebook assignments), the sign is a module set: every notebook and `.py` file
     directly in the folder imports or is imported by another one of them (hand-ins of a class
     never import each other). A folder of student folders, notebooks or unrelated `.py` files
-    is never refused.
+    is never refused, nor one with two or more folders of code beside such files (a class folder
+    with the starter code left in it).
     """
     files = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES and not p.name.startswith(".") and p.is_file())
-    if not files:
+    if not files or _code_folders(folder) >= 2:  # student folders beside stray starter files: a class folder
         return None
     groups = {tuple(sorted(m.strip() for m in need.rpartition(":")[0].split("|") if m.strip()))
               for need in assignment.needs}
@@ -144,6 +145,15 @@ def one_handin_message(folder: Path, assignment: Assignment) -> str | None:
     parent = folder.parent if folder.name not in ("", ".", "..") else folder.resolve().parent
     return (f"{folder} looks like one student's hand-in (it holds {shown}); "
             f"grade the folder that holds it: grade {parent}")
+
+
+def _code_folders(folder: Path) -> int:
+    """How many folders directly under `folder` hold a notebook or a `.py` file of their own."""
+    count = 0
+    for sub in folder.iterdir():
+        if sub.is_dir() and not sub.name.startswith(".") and sub.name not in SKIPPED_DIRS:
+            count += any(p.suffix in SUFFIXES for p in sub.iterdir())
+    return count
 
 
 def _module_set(files: list[Path]) -> list[Path]:

@@ -308,6 +308,20 @@ def test_a_one_notebook_hand_in_with_its_helper_module_is_recognised(tmp_path: P
     assert one_handin_message(klass, demo) is None
 
 
+def test_a_class_folder_with_the_starter_modules_left_in_it_is_not_refused(tmp_path: Path) -> None:
+    ada = REPO / "examples" / "submissions" / "ada"
+    logistic = find_assignment("logistic_softmax")
+    klass = tmp_path / "class"
+    for student in ("ada", "grace"):
+        (klass / student).mkdir(parents=True)
+        for module in ada.glob("*.py"):
+            (klass / student / module.name).write_bytes(module.read_bytes())
+    for module in ("task2a.py", "utils.py"):
+        (klass / module).write_bytes((ada / module).read_bytes())
+    assert one_handin_message(klass, logistic) is None
+    assert one_handin_message(klass / "ada", logistic) is not None
+
+
 # ---------------------------------------------------------------- through the real grade command
 
 

@@ -1,6 +1,7 @@
 """Find the submissions in a folder and load their notebooks and modules.
 
-A submission is `STUDENT.ipynb`, `STUDENT.py` or a folder `STUDENT/` of those. Loading
+A submission is `STUDENT.ipynb`, `STUDENT.py`, a folder `STUDENT/` of those, or a `STUDENT.zip`
+of any of them (or one `.zip` of the whole class), unpacked by `grader.archives`. Loading
 never raises for a student's file: whatever cannot be read becomes a message in
 `LoadedSubmission.problems`, written for the student. Notebooks are read without schema
 validation (it is slow on big notebooks and fails on harmless faults such as duplicate

@@ -212,10 +212,21 @@ def _parse_cell(
         return neutral, ast.parse(neutral)
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None) or 1
-        message = getattr(error, "msg", None) or str(error)
+        message = _python2_note(source, getattr(error, "msg", None) or str(error))
         names = frozenset(m.group(1) or m.group(2) for m in _BROKEN_NAME.finditer(source))
         broken.append(Broken(filename, line, message, names))
         return None
+
+
+_PYTHON2 = re.compile(r"^[ \t]*(?:print(?:[ \t]+[^\s(=.,)]|[ \t]*>>)|exec[ \t]+[\"'\w]|except[ \t]+[\w.]+[ \t]*,[ \t]*\w+[ \t]*:)", re.M)
+
+
+def _python2_note(source: str, message: str) -> str:
+    """A syntax error's message, saying so when the code is Python 2 (print statements, `except E, e:`)."""
+    if "Missing parentheses in call to" in message or _PYTHON2.search(source):
+        return f"{message} (this is Python 2 code; the grader runs Python 3: print(...) is a function, " \
+               "`except E as e:`)"
+    return message
 
 
 def _neutralise(source: str) -> str:

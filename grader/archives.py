@@ -172,6 +172,7 @@ class _Member:
 def _build(handle: IO[bytes], work: Path, student: str, allow_class: bool, limits: Limits, shown: str) -> dict:
     """Unpack into `work`; the record of what it became (paths relative to `work`)."""
     try:
+        _check_envelope(handle, allow_class, limits, shown)
         with zipfile.ZipFile(handle) as archive:
             members = _wanted([_member(i) for i in archive.infolist()])
             escaping = [m for m in members if m.escapes]
@@ -187,6 +188,20 @@ def _build(handle: IO[bytes], work: Path, student: str, allow_class: bool, limit
         if isinstance(error, OSError) and error.errno in _ENVIRONMENT:
             raise
         return _refusal_record(work, student, "", _reason(error, shown))
+
+
+def _check_envelope(handle: IO[bytes], allow_class: bool, limits: Limits, shown: str) -> None:
+    """Refuse on the archive's own size and its declared entry count, before its directory is read into memory."""
+    size = os.fstat(handle.fileno()).st_size
+    most = limits.class_bytes if allow_class else limits.student_bytes
+    if size > most:
+        raise _Refused(f"{shown} was not unpacked: it is {size // MB} MB, more than the {most // MB} MB allowed.")
+    end = zipfile._EndRecData(handle)  # type: ignore[attr-defined]  # the end record: stable since Python 2
+    entries = end[zipfile._ECD_ENTRIES_TOTAL] if end else 0  # type: ignore[attr-defined]
+    most = limits.class_members if allow_class else limits.student_members
+    if entries > 10 * most:  # generous: skipped entries (__MACOSX/ doubles a Mac's zip) are counted here
+        raise _Refused(f"{shown} was not unpacked: it holds {entries} entries, more than the {most} allowed.")
+    handle.seek(0)
 
 
 # errors of the disk the grader writes to, never of an archive's content: they stop the batch

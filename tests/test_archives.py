@@ -231,6 +231,16 @@ def test_a_zip_bomb_under_the_size_limit_is_refused_on_its_ratio(tmp_path: Path)
     assert tree_size(generous.folder) >= 20 * 2**20  # the same archive passes when the ratio allows it
 
 
+@pytest.mark.parametrize("count", [30, 500])  # over the limit; over ten times it (refused before the directory is read)
+def test_a_zip_with_too_many_members_is_refused(tmp_path: Path, count: int) -> None:
+    archive = make_zip(tmp_path / "alice.zip", {f"alice/m{i}.py": f"x = {i}\n" for i in range(count)})
+    unpacked = unpack(archive, tmp_path / "out", allow_class=False, limits=Limits(student_members=20))
+    loaded = load("alice", unpacked.candidates[0].path)
+    assert not loaded.readable and f"it holds {count} entries, more than the 20 allowed" in loaded.problems[0]
+    assert not list((tmp_path / "out").rglob("m1.py"))
+    assert load("alice", unpack(archive, tmp_path / "out2", allow_class=False).candidates[0].path).readable
+
+
 def test_a_zip_whose_declared_sizes_lie_writes_no_more_than_it_declares(tmp_path: Path) -> None:
     subs, target = tmp_path / "subs", tmp_path / ".unpacked"
     subs.mkdir()

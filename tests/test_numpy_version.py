@@ -205,6 +205,37 @@ def numpy1_python(tmp_path_factory: pytest.TempPathFactory) -> str:
     return python
 
 
+_CODEC_VALUES = """
+import numpy as np
+values = [np.array([[0, 1, 0], [3, 4, 5]]).astype(d) for d in sorted(codec.ALLOWED_DTYPES)]
+values += [np.float32(1.5), np.int64(-3), np.bool_(True), np.array(2.5), np.zeros((0, 4)), np.array([1, 2], dtype='>f8'),
+           np.asfortranarray(np.arange(6.0).reshape(2, 3)), (np.float64(np.nan), [np.inf])]
+"""
+
+
+def test_the_codec_carries_arrays_between_numpy_1_and_numpy_2(numpy1_python: str) -> None:
+    """Arrays of every allowed dtype, 0-d, empty, big-endian, Fortran-ordered and scalars, both ways."""
+    codec_dir = Path(__file__).resolve().parent.parent / "grader" / "sandbox"
+    from grader.sandbox import codec
+
+    script = (f"import sys; sys.path.insert(0, {str(codec_dir)!r}); import codec\n{_CODEC_VALUES}\n"
+              "frame = codec.encode(values)\nsys.stdout.buffer.write(frame)\n"
+              "back = codec.decode(sys.stdin.buffer.read()[codec.HEADER.size:])\n"
+              "assert all(np.array_equal(a, b) and np.asarray(a).dtype == np.asarray(b).dtype.newbyteorder('=') "
+              "for a, b in zip(back[:-1], values[:-1], strict=True)), back\n")
+    namespace: dict = {"codec": codec}
+    exec(_CODEC_VALUES, namespace)
+    ours = namespace["values"]
+    old = subprocess.run([numpy1_python, "-I", "-c", script], input=codec.encode(ours), capture_output=True, timeout=120)
+    assert old.returncode == 0, old.stderr.decode()
+    theirs = codec.decode(old.stdout[codec.HEADER.size:])
+    assert len(theirs) == len(ours)
+    for got, want in zip(theirs[:-1], ours[:-1], strict=True):
+        assert np.asarray(got).dtype == np.asarray(want).dtype.newbyteorder("=")
+        np.testing.assert_array_equal(got, want)
+    assert np.isnan(theirs[-1][0]) and theirs[-1][1] == [np.inf]
+
+
 @needs_numpy2
 def test_a_numpy1_handin_fails_with_numpy_version_then_passes_with_the_course_s_numpy(
     tmp_path: Path, numpy1_python: str

@@ -33,7 +33,7 @@ from grader.report.hints import hint
 from grader.report.html import _code_listing, _figures
 from grader.report.mathsvg import math_markup
 from grader.review.board import CATEGORY_NAMES, Board, load_board
-from grader.reviews import Review, load_reviews, merged, now, save_reviews, without
+from grader.reviews import Review, apply_reviews, load_reviews, merged, now, save_reviews, without
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 SERVED_SUFFIXES = frozenset({".html", ".pdf", ".json", ".csv", ".svg", ".png"})
@@ -164,7 +164,9 @@ class ReviewApp:
         students = board.students
         at = students.index(name)
         items = {(i.task, i.test): i for i in board.items_of(name)}
+        reviewed, _ = apply_reviews(stored.result, board.reviews, stored.fingerprint)
         return self._page("student.html.j2", board=board, student=name, result=stored.result, items=items,
+                          reviewed_score=reviewed.score,
                           code_listing=_code_listing(stored.result.sources), title=_title(board),
                           previous=students[at - 1] if at else None,
                           following=students[at + 1] if at + 1 < len(students) else None)
@@ -197,7 +199,7 @@ class ReviewApp:
         if unknown or not students or not task or not test:
             return self._error(400, "Nothing to save: no known student, task or test in the form.")
         points: float | None = None
-        raw = str(form.get("points", "")).strip()
+        raw = str(form.get("quick") or form.get("points", "")).strip()  # a quick button's points win
         if raw:
             try:
                 points = float(raw)

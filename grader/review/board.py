@@ -165,14 +165,15 @@ class Board:
         return [i for i in self.items if i.student == student]
 
     def groups(self, task: str, test: str) -> list[Group]:
-        """The class's items of one test or question, grouped; the queue's order, larger groups first."""
+        """The class's items of one test or question, grouped: the queue's order, larger groups first."""
         items = [i for i in self.items if i.task == task and i.test == test]
         question = self.questions.get(test)
         if items and items[0].written:
             groups = _written_groups(items, question)
         else:
             groups = _code_groups(items)
-        ordered = sorted(groups, key=lambda g: (g.pending == 0, g.category, -len(g.items)))
+        # a stable order (not moved once reviewed): the next group is below the one just decided
+        ordered = sorted(groups, key=lambda g: (g.category, -len(g.items), g.text))
         return [Group(n, tuple(g.items), g.latex, g.text) for n, g in enumerate(ordered)]
 
 
@@ -271,7 +272,7 @@ def _written_groups(items: list[Item], question: Question | None) -> list[_Open]
             continue
         key = _folded(item.read) if item.read else f"\0{_folded(item.message)}"
         if key not in by_text:
-            by_text[key] = _Open([], "", item.read or item.message)
+            by_text[key] = _Open([], item.read if item.read_is_math else "", item.read or item.message)
             groups.append(by_text[key])
         by_text[key].items.append(item)
     return groups

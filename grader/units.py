@@ -19,6 +19,7 @@ import ast
 import re
 import shlex
 import symtable
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -148,8 +149,8 @@ def _writefile_target(arguments: str) -> tuple[bool, str] | None:
         return None
     path = paths[0].removeprefix("./")
     stem, dot, suffix = path.rpartition(".")
-    if not dot or suffix != "py" or not stem.isidentifier():
-        return None  # a data file, or a module in a folder (a package the worker does not build)
+    if not dot or suffix != "py" or not stem.isidentifier() or stem in sys.stdlib_module_names:
+        return None  # a data file, a module in a folder (a package the worker does not build), or `os.py`
     return append, stem
 
 

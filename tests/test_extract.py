@@ -543,11 +543,12 @@ def test_writefile_without_append_starts_the_module_again(tmp_path: Path) -> Non
         code("%%writefile helpers.py\ndef g():\n    return 1\ndef old():\n    return 0"),
         code("%%file ./helpers.py\ndef g():\n    return 2"),
         code("%%writefile pkg/inner.py\ndef h():\n    return 3"),
-        code("from helpers import g, old\nfrom inner import h\ndef f():\n    return g()"),
+        code("%%writefile random.py\ndef seed(n):\n    return n"),
+        code("from helpers import g, old\nfrom inner import h\nimport random\ndef f():\n    random.seed(0)\n    return g()"),
     )
     program = extract(files, ("f",))
     assert run(program)["submission"].f() == 2
-    assert "return 1" not in sources(program)
+    assert "return 1" not in sources(program) and [m.name for m in program.modules] == ["helpers", "submission"]
     assert extract(files, ("old",)).findings_for(("old",))[0].diagnosis is Diagnosis.UNDEFINED_NAME
 
 

@@ -424,3 +424,24 @@ def test_near_matches_have_a_token_bag_jaccard_of_at_least_0_905() -> None:
         assert jaccard >= NEAR_RATIO / (2 - NEAR_RATIO) - 1e-12
         checked += 1
     assert checked > 100
+
+
+def test_a_rerun_reuses_the_near_match_ratios(
+    synthetic: Assignment, generated: tuple[Path, dict[str, list[str]]], first_run: tuple[SimilarityReport, Path, Any],
+    tmp_path: Path,
+) -> None:
+    """The ratios stored by a run are what the next one uses: zeroed in the file, the near matches vanish."""
+    report, out, _ = first_run
+    assert report.near  # the generated class has near copies
+    shutil.copytree(out, tmp_path / "out")
+    ratios = tmp_path / "out" / ".similarity" / "ratios.json"
+    stored = json.loads(ratios.read_text())
+    assert len(stored["ratios"]) >= len(report.near)
+    ratios.write_text(json.dumps({"format": stored["format"], "ratios": dict.fromkeys(stored["ratios"], 0.0)}))
+    entries, _ = discover(generated[0])
+    zeroed = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic)
+    assert zeroed.near == () and zeroed.clusters == report.clusters and zeroed.loaded == ()
+    ratios.unlink()
+    recomputed = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic)
+    assert recomputed.near == report.near
+    assert json.loads(ratios.read_text()) == stored

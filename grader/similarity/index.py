@@ -60,6 +60,7 @@ BANDS, ROWS = 20, 6
 PREFILTER = 0.775
 SHOWN = 50  # clusters, and near matches, drawn in the summary; the rest are in similarity.json
 SHOWN_NAMES = 60  # students named in one entry of the summary
+RATIOS_FORMAT = 1
 
 Loader = Callable[[str, Path], LoadedSubmission]
 Writer = Callable[[Path, str], None]
@@ -187,13 +188,14 @@ def similar_code(
     signatures = _signatures(assignment, sorted(entries), fingerprints, store, loader)
     clusters: list[Cluster] = []
     near: list[NearMatch] = []
-    texts = _TokenCache(store)
+    texts = _Ratios(store)
     for task in assignment.tasks:
         groups = _groups(task.id, signatures.values)
         clusters.extend(
             Cluster(task.id, g.nodes, g.writings()) for g in groups if len(g.members) > 1 and g.nodes >= MIN_NODES
         )
         near.extend(_near_matches(task.id, groups, texts))
+    texts.save()
     order = [t.id for t in assignment.tasks]
     clusters.sort(key=lambda c: (-len(c.students), order.index(c.task), c.students[0]))
     near.sort(key=lambda m: (-m.best, order.index(m.task), m.group_a[0], m.group_b[0]))
@@ -275,7 +277,7 @@ def _groups(task: str, signatures: Sequence[Signature]) -> list[_Group]:
     return list(groups.values())
 
 
-def _near_matches(task: str, groups: Sequence[_Group], texts: _TokenCache) -> list[NearMatch]:
+def _near_matches(task: str, groups: Sequence[_Group], texts: _Ratios) -> list[NearMatch]:
     """Near matches between the task's groups: LSH candidates, a MinHash prefilter, then difflib's ratio."""
     eligible = [g for g in groups if g.nodes >= MIN_NODES_NEAR and g.hashes]
     if len(eligible) < 2:
@@ -297,26 +299,53 @@ def _near_matches(task: str, groups: Sequence[_Group], texts: _TokenCache) -> li
     return found
 
 
-def _compare(task: str, a: _Group, b: _Group, texts: _TokenCache) -> NearMatch | None:
+def _compare(task: str, a: _Group, b: _Group, texts: _Ratios) -> NearMatch | None:
     """The exact near-match test between two groups, in each direction some pair of their students needs."""
     group_a = tuple(s for s, _ in a.members)
     group_b = tuple(s for s, _ in b.members)
-    tokens_a = texts.tokens(group_a[0], a.digest)
-    tokens_b = texts.tokens(group_b[0], b.digest)
-    forward = near_ratio(tokens_a, tokens_b) if group_a[0] < group_b[-1] else 0.0
-    backward = near_ratio(tokens_b, tokens_a) if group_b[0] < group_a[-1] else 0.0
+    forward = texts.ratio((group_a[0], a.digest), (group_b[0], b.digest)) if group_a[0] < group_b[-1] else 0.0
+    backward = texts.ratio((group_b[0], b.digest), (group_a[0], a.digest)) if group_b[0] < group_a[-1] else 0.0
     if max(forward, backward) < NEAR_RATIO:
         return None
     return NearMatch(task, min(a.nodes, b.nodes), group_a, group_b, forward, backward)
 
 
-class _TokenCache:
-    """Token streams of normalised code read from the store, the most recent few kept."""
+class _Ratios:
+    """difflib's ratio between two normalised codes, by their digests: computed once, kept for the next run.
+
+    The token streams are read from the store when a ratio is not known yet, the most recent few kept.
+    Only the ratios this run asked for are saved back, so the file holds no more than the class needs.
+    """
 
     def __init__(self, store: SignatureStore, size: int = 256) -> None:
         self.store = store
         self.size = size
         self.cache: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self.path = store.root / "ratios.json"
+        self.header = f"{RATIOS_FORMAT} {NEAR_RATIO}"
+        self.known: dict[str, float] = {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("format") == self.header:
+                self.known = {str(k): float(v) for k, v in data["ratios"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        self.stored = set(self.known)
+        self.used: dict[str, float] = {}
+
+    def ratio(self, a: tuple[str, str], b: tuple[str, str]) -> float:
+        """The ratio with a's code first; `a` and `b` are (student, digest of their normalised code)."""
+        key = f"{a[1]} {b[1]}"
+        if key not in self.known:
+            self.known[key] = near_ratio(self.tokens(*a), self.tokens(*b))
+        self.used[key] = self.known[key]
+        return self.used[key]
+
+    def save(self) -> None:
+        """Write the ratios this run used, when they differ from what the file holds."""
+        if self.used.keys() != self.stored or not self.path.exists():
+            payload = {"format": self.header, "ratios": dict(sorted(self.used.items()))}
+            self.store.write_file(self.path, json.dumps(payload))
 
     def tokens(self, student: str, digest: str) -> tuple[str, ...]:
         if digest in self.cache:

@@ -141,6 +141,8 @@ class SignatureStore:
     def sweep(self, students: Iterable[str]) -> None:
         """Drop what a killed run left half written, and the files of students no longer in the class."""
         keep = set(students)
+        for path in self.root.glob(".*.part"):
+            path.unlink(missing_ok=True)
         for folder in (self.signatures, self.code):
             if not folder.is_dir():
                 continue

@@ -136,6 +136,52 @@ def _run_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, help="the output folder of `grade`")
+    parser.add_argument("--format", choices=("canvas", "moodle", "csv"), required=True, help="which LMS imports the file")
+    parser.add_argument("--per-task", action="store_true", help="also one column per task")
+    parser.add_argument("--roster", type=Path, default=None, help="CSV mapping student ids to names, e-mails, LMS and SIS ids")
+    parser.add_argument("--name", default="", help="the assignment's name in the LMS (default: its title)")
+    parser.add_argument("--canvas-id", default="", help="Canvas's id of the assignment, when it already exists there")
+    parser.add_argument("-o", "--output", type=Path, default=None, help="the file to write (default: OUT/export-FORMAT.csv)")
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from grader.lms import ExportOptions, export
+    from grader.lms_import import read_roster
+    from grader.report.files import write_atomic
+
+    people = read_roster(args.roster) if args.roster else {}
+    text = export(args.out, args.format, people, ExportOptions(args.per_task, args.name, args.canvas_id))
+    target = args.output or args.out / f"export-{args.format}.csv"
+    write_atomic(target, text)
+    print(f"wrote {target}")
+    return 0
+
+
+def _import_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("export", type=Path, help="the zip the LMS exported (all submissions of one assignment)")
+    parser.add_argument("-o", "--out", type=Path, required=True, help="the submissions folder to write")
+    parser.add_argument("--lms", choices=("canvas", "moodle", "gradescope"), default=None, help="default: recognised")
+    parser.add_argument("--roster", type=Path, default=None, help="CSV mapping LMS ids to names and e-mails")
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from grader.lms_import import import_export
+
+    found = import_export(args.export, args.out, args.lms, args.roster)
+    for entry in found.students:
+        notes = (["late"] if entry.late else []) + ([] if entry.in_roster else ["not on the roster"])
+        print(f"{entry.person.student}\t{entry.person.name}\t{', '.join(entry.files)}"
+              + (f"\t({', '.join(notes)})" if notes else ""))
+    for person in found.missing:
+        print(f"no hand-in: {person.student} {person.name}")
+    print(f"{found.lms}: {len(found.students)} hand-ins -> {found.dest} "
+          f"({len(found.unknown)} not on the roster, {len(found.missing)} on the roster without a hand-in); "
+          f"who is who: {found.dest.parent / (found.dest.name + '-students.csv')}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description="Grade machine-learning homework in a sandbox.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -145,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     _pdf_arguments(commands.add_parser("pdf", help="turn a notebook into a PDF with its math rendered (student)"))
     _gradescope_arguments(commands.add_parser("gradescope", help="build the Gradescope autograder bundle (instructor)"))
     _review_arguments(commands.add_parser("review", help="review and override grades in a local web page (instructor)"))
+    _export_arguments(commands.add_parser("export", help="write the grades as Canvas, Moodle or plain CSV (instructor)"))
+    _import_arguments(commands.add_parser("import", help="turn an LMS submission export zip into a submissions folder (instructor)"))
     return parser
 
 
@@ -158,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pdf": _run_pdf,
         "gradescope": _run_gradescope,
         "review": _run_review,
+        "export": _run_export,
+        "import": _run_import,
     }
     try:
         return handlers[args.command](args)

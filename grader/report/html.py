@@ -113,8 +113,29 @@ def feedback_html(result: StudentResult, title: str, reviews: Sequence[Any] = ()
     """
     template = _environment().get_template("feedback.html.j2")
     marks = {(r.task, r.test): r for r in reviews}
+    earlier = _repeated_messages(result)
     return template.render(result=result, title=title, code_listing=_code_listing(result.sources), figures=_figures,
-                           review_of=lambda task, test: marks.get((task.id, test.name)))
+                           review_of=lambda task, test: marks.get((task.id, test.name)),
+                           repeated=lambda task, test: earlier.get((task.id, test.name)))
+
+
+def _repeated_messages(result: StudentResult) -> dict[tuple[str, str], str]:
+    """Failed public tests whose message and diagnoses an earlier one already showed: the earlier test's name.
+
+    Several tests of one cause (a missing function, one wrong formula) then say it once.
+    """
+    first: dict[tuple[str, tuple[str, ...]], str] = {}
+    repeats = {}
+    for task in result.tasks:
+        for test in task.tests:
+            if test.visibility != "public" or test.passed or not test.message:
+                continue
+            cause = (test.message, tuple(d.value for d in test.diagnoses))
+            if cause in first:
+                repeats[(task.id, test.name)] = first[cause]
+            else:
+                first[cause] = test.name
+    return repeats
 
 
 def summary_html(

@@ -206,7 +206,7 @@ def class_files() -> dict[Path, bytes]:
                                   "net = TwoLayerNet(3072, 50, 10)\nstats = net.train(X_train, y_train, X_test, "
                                   "y_test, num_iters=1000, verbose=True)\nplt.plot(stats['loss_history'])"),
         nbformat.v4.new_markdown_cell("**Answer 6a**\n\n" + ANSWER_6A),
-        nbformat.v4.new_markdown_cell("**Answer 6b**\n\n$2\\,\\text{reg}\\, W_1$"),
+        nbformat.v4.new_markdown_cell("**Answer 6b**\n\n$2\\lambda\\, W_1$"),
     ])
     files[Path("notebook.ipynb")] = nbformat.writes(with_ids(notebook)).encode()
     # one file: the class, the answers as an ANSWERS dict, a driver under __main__

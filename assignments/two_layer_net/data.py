@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.datasets import digits_28x28, split
+from grader.errors import ConfigError
 
 EDITIONS = ("probabilities", "scores")
 
@@ -35,7 +36,8 @@ def _cifar(folder, n_train, n_val):
     names = [folder / f"data_batch_{i}" for i in range(1, 6)]
     missing = [str(p) for p in names if not p.is_file()]
     if missing:
-        raise FileNotFoundError(f"cifar10_path = {str(folder)!r}: no CIFAR-10 python batch {missing[0]}")
+        raise ConfigError(f"assignments/two_layer_net/assignment.toml: settings.cifar10_path = {str(folder)!r} "
+                          f"holds no CIFAR-10 python batch {missing[0]} (data_batch_1 .. data_batch_5)")
     parts = []
     for name in names:
         parts.append(_cifar_batch(name))
@@ -49,7 +51,8 @@ def _cifar(folder, n_train, n_val):
 def load(settings):
     edition = str(settings.get("y_none_returns", "probabilities"))
     if edition not in EDITIONS:
-        raise ValueError(f"y_none_returns must be one of {EDITIONS}, not {edition!r}")
+        raise ConfigError(f"assignments/two_layer_net/assignment.toml: settings.y_none_returns must be one of "
+                          f"{', '.join(EDITIONS)}, not {edition!r}")
     if settings.get("cifar10_path"):
         X_train, y_train, X_val, y_val, top = _cifar(
             settings["cifar10_path"], int(settings.get("cifar10_train", 5000)), int(settings.get("cifar10_val", 1000))

@@ -36,7 +36,7 @@ def on_larger(student, what, function):
         except (StudentError, AssertionError):
             raise error from None
         fail(f"{what} works on the toy network (N=5, D=4, H=10, C=3) but raises on a network of N=200, D=50, "
-             f"H=30, C=10: {error.failure.exception_type}: {error.failure.message}. Are shapes hard-coded to the "
+             f"H=30, C=10: {error.failure.message}. Are shapes hard-coded to the "
              "toy (5 samples, 3 classes)? Take them from X, y and the parameters.", Diagnosis.WRONG_SHAPE,
              Diagnosis.EXCEPTION)
 

@@ -63,8 +63,9 @@ _SANDBOX_KEYS = {"call_timeout", "test_timeout", "memory_mb", "cpu_seconds", "py
 _TASK_KEYS = {"id", "title", "points", "needs", "forbidden"}
 _QUESTION_KEYS = {
     "id", "task", "kind", "points", "expected", "tolerance", "accepted", "options", "symbols",
-    "index_superscripts", "title", "part_of", "part_names",
+    "index_superscripts", "title", "part_of", "part_names", "prompt", "answer_from",
 }
+_ANSWER_FROM = {"written", "figures"}  # a manual question's answer: a written answer, or the task's recorded figures
 _QUESTION_KINDS = {"numeric", "choice", "expression", "shape", "manual"}
 
 
@@ -258,6 +259,11 @@ def _questions(raw: Any, task_ids: set[str], where: str) -> tuple[QuestionSpec, 
         task = str(entry.get("task", entry.get("id")))
         if task not in task_ids:
             raise ConfigError(f"{where}: {prefix}task = {task!r} is not the id of any task")
+        if "answer_from" in entry and (kind != "manual" or entry["answer_from"] not in _ANSWER_FROM):
+            raise ConfigError(f"{where}: {prefix}answer_from is for kind = \"manual\" only, one of "
+                              f"{', '.join(sorted(_ANSWER_FROM))}")
+        if "prompt" in entry and not isinstance(entry["prompt"], str):
+            raise ConfigError(f"{where}: {prefix}prompt must be a string")
         extra = {k: v for k, v in entry.items() if k not in {"id", "task", "kind", "points"}}
         questions.append(QuestionSpec(_string(entry, "id", where, prefix), task, kind,
                                       _number(entry, "points", where, None, prefix), MappingProxyType(extra)))

@@ -57,7 +57,8 @@ def _not_passed(result: StudentResult) -> list[tuple[str, str]]:
     found = list(_errors(result))
     for task in result.tasks:
         for test in task.tests:
-            if test.verdict != "error" and (not test.passed or test.score < test.max_score - 1e-9):
+            # `needs_review` is not decided (a manual question is always so): only decided tests count
+            if test.verdict is None and (not test.passed or test.score < test.max_score - 1e-9):
                 found.append((test.ident or f"task {task.id}: {test.name}", test.message or "it failed"))
     if result.status == "unreadable":
         found.append(("loading", "; ".join(result.errors) or "the reference could not be read"))

@@ -79,16 +79,23 @@ def grade_written(
                 task=spec.task,
                 visibility="public",
                 passed=verdict.passed,
-                message=verdict.message,
+                message=_manual_message(spec) if verdict.manual else verdict.message,
                 diagnoses=verdict.diagnoses,
                 weight=spec.points,
                 is_question=True,
                 partial=0.0 if verdict.needs_review else verdict.score,
                 records=_what_was_read(answer, verdict.read, question.kind),
-                verdict="needs_review" if verdict.needs_review else None,
+                # a manual question has no automatic verdict: straight to the instructor's queue
+                verdict="needs_review" if verdict.needs_review or verdict.manual else None,
             )
         )
     return tuple(outcomes)
+
+
+def _manual_message(spec: QuestionSpec) -> str:
+    """What a manual question says before the instructor grades it."""
+    prompt = str(spec.fields.get("prompt", "")).strip()
+    return "graded by the instructor" + (f": {prompt}" if prompt else "")
 
 
 def _what_was_read(answer: FoundAnswer | None, read: str, kind: str) -> tuple[Record, ...]:

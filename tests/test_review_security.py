@@ -54,8 +54,8 @@ def cookie(server: ReviewServer) -> dict[str, str]:
     return {"Cookie": headers["set-cookie"].split(";")[0]}
 
 
-def csrf_of(server: ReviewServer, auth: dict[str, str]) -> str:
-    _, _, page = request(server, "GET", "/student/alice", auth)
+def csrf_of(server: ReviewServer, auth: dict[str, str], student: str = "alice") -> str:
+    _, _, page = request(server, "GET", f"/student/{student}", auth)
     return re.search(r'name="csrf" value="([0-9a-f]+)"', page).group(1)
 
 

@@ -18,6 +18,7 @@ from grader.answers import Parsed, Question, parse_expression, right_hand_side
 from grader.answers.equivalence import compare
 from grader.assignment import load_assignment
 from grader.errors import GraderError
+from grader.model import TestResult
 from grader.report.stored import Stored, read_stored
 from grader.reviews import Review, is_stale, load_reviews
 from grader.written import questions_of
@@ -128,6 +129,14 @@ class QuestionRow:
 
 
 @dataclass(frozen=True)
+class ManualQuestion:
+    """A question only a person grades: what it asks, and where its answer is (a written answer, or figures)."""
+
+    prompt: str
+    answer_from: str
+
+
+@dataclass(frozen=True)
 class Board:
     """The whole output folder for the page."""
 
@@ -136,6 +145,7 @@ class Board:
     reviews: tuple[Review, ...]
     items: tuple[Item, ...]
     questions: dict[str, Question] = field(default_factory=dict)  # by test name ("written answer 1.4")
+    manual: dict[str, ManualQuestion] = field(default_factory=dict)  # the manual questions, by test name
 
     @property
     def students(self) -> list[str]:
@@ -161,6 +171,14 @@ class Board:
         """The first question of the queue with something left to review."""
         return next((r for r in self.rows() if r.pending), None)
 
+    def figures_of(self, student: str, task: str) -> list[TestResult]:
+        """The tests of a student's task that recorded figures (what a manual question with `answer_from = "figures"` shows)."""
+        stored = self.stored.get(student)
+        if stored is None:
+            return []
+        return [test for t in stored.result.tasks if t.id == task for test in t.tests
+                if any(r.kind in ("images", "series") for r in test.records)]
+
     def items_of(self, student: str) -> list[Item]:
         return [i for i in self.items if i.student == student]
 
@@ -168,7 +186,9 @@ class Board:
         """The class's items of one test or question, grouped: the queue's order, larger groups first."""
         items = [i for i in self.items if i.task == task and i.test == test]
         question = self.questions.get(test)
-        if items and items[0].written:
+        if test in self.manual and self.manual[test].answer_from == "figures":
+            groups = [_Open([i], "", i.read) for i in items]  # each student's own figures: nothing to group
+        elif items and items[0].written:
             groups = _written_groups(items, question)
         else:
             groups = _code_groups(items)
@@ -202,7 +222,8 @@ def load_board(out: Path) -> Board:
                                   read, is_math, review,
                                   review is not None and is_stale(review, s.fingerprint)))
     folders = {s.assignment_folder for s in stored.values()}
-    return Board(out, stored, reviews, tuple(items), _questions(next(iter(folders))) if len(folders) == 1 else {})
+    questions, manual = _questions(next(iter(folders))) if len(folders) == 1 else ({}, {})
+    return Board(out, stored, reviews, tuple(items), questions, manual)
 
 
 def _mtime(path: Path) -> int:
@@ -219,12 +240,16 @@ def _cached_stored(path: Path, mtime: int) -> Stored | None:
 
 
 @lru_cache(maxsize=8)
-def _questions(folder: str) -> dict[str, Question]:
-    """The assignment's questions by test name; none when the assignment cannot be read any more."""
+def _questions(folder: str) -> tuple[dict[str, Question], dict[str, ManualQuestion]]:
+    """The assignment's questions by test name, and its manual ones; none when the assignment cannot be read any more."""
     try:
-        return {f"written answer {spec.id}": q for spec, q in questions_of(load_assignment(Path(folder)))}
+        pairs = questions_of(load_assignment(Path(folder)))
     except (GraderError, OSError):
-        return {}
+        return {}, {}
+    manual = {f"written answer {spec.id}": ManualQuestion(str(spec.fields.get("prompt", "")),
+                                                          str(spec.fields.get("answer_from", "written")))
+              for spec, _ in pairs if spec.kind == "manual"}
+    return {f"written answer {spec.id}": q for spec, q in pairs}, manual
 
 
 def _what_was_read(records: Sequence[object]) -> tuple[str, bool]:

@@ -199,3 +199,20 @@ def test_the_free_form_example_hand_in_gets_its_written_points() -> None:
     for qid in ("1a", "1b"):
         assert outcomes[qid].passed, outcomes[qid].message
         assert f"found under `## Task {qid}`" in outcomes[qid].message
+
+
+def test_hostile_reports_are_read_in_linear_time_and_never_raise(tmp_path: Path) -> None:
+    """A 40,000-character run of blanks took the label regexes minutes; an unhashable key raised TypeError."""
+    import time
+
+    started = time.monotonic()
+    outcomes = report(
+        tmp_path,
+        md("\t " * 20000 + "x"),
+        md("# " + " " * 20000 + "Task 1a" + " " * 20000),
+        md("## Task 1a\n\n$$(\\hat{y} - y) x_i" + " \\quad" * 5000 + "$$"),
+        code("ANSWERS = {'1b': {[1]: 2}}\n" + "{" * 5000),
+    )
+    assert time.monotonic() - started < 8.0
+    assert outcomes["1a"].passed, outcomes["1a"].message
+    assert not outcomes["1b"].passed

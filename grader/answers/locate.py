@@ -13,12 +13,12 @@ from grader.model import Cell, SourceFile
 
 FoundBy = Literal["answers_dict", "tag", "label", "heading"]
 ANSWERS_NAME = "ANSWERS"
-_MAGIC = re.compile(r"^\s*[%!].*$", re.M)
+_MAGIC = re.compile(r"^[ \t]*[%!].*$", re.M)
 _ANY_LABEL = (
-    r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*answer[ \t]*(?:to[ \t]+)?(?:question[ \t]*|q[ \t]*)?\(?"
+    r"^[ \t]*+(?:#{1,6}[ \t]*+)?(?:\*\*|__)?[ \t]*+answer[ \t]*+(?:to[ \t]+)?(?:question[ \t]*+|q[ \t]*+)?\(?"
 )
 # `(?!...)`: the id ends here; `Answer 1.2e` must not match the label `Answer 1.2e-limit` or `1.2e.i`
-_LABEL_END = r"\)?(?![\w]|[.\-]\w)[ \t]*[:.)\-–—]?[ \t]*(?:\*\*|__)?[ \t]*[:.\-–—]?"
+_LABEL_END = r"\)?(?![\w]|[.\-]\w)[ \t]*+[:.)\-–—]?[ \t]*+(?:\*\*|__)?[ \t]*+[:.\-–—]?"
 _LABEL_LINE = re.compile(_ANY_LABEL + r"(?=[\w.\-]*\d)\w[\w.\-]*" + _LABEL_END, re.I | re.M)
 
 
@@ -100,7 +100,7 @@ def _statements(code: str) -> tuple[ast.stmt, ...]:
     """The top-level statements of a cell; for a cell that does not parse, those starting with ANSWERS."""
     try:
         return tuple(ast.parse(code).body)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         pass
     lines = code.splitlines()
     statements: list[ast.stmt] = []
@@ -110,7 +110,7 @@ def _statements(code: str) -> tuple[ast.stmt, ...]:
         for stop in range(start + 1, min(len(lines), start + 200) + 1):
             try:
                 tree = ast.parse("\n" * start + "\n".join(lines[start:stop]))
-            except (SyntaxError, ValueError):
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
             statements.extend(tree.body)
             break
@@ -155,7 +155,7 @@ def _entry(qid: str, node: ast.expr, code: str, source: SourceFile, cell: Cell) 
     segment = ast.get_source_segment(code, node) or ""
     try:
         value, is_literal = _lenient_literal(node), True
-    except ValueError:
+    except (ValueError, TypeError, RecursionError, MemoryError):  # not a literal, or nested past reading
         value, is_literal = None, False
     text = value if isinstance(value, str) else segment
     return FoundAnswer(

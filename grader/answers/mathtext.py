@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from grader.answers.remarks import strip_remarks
+from grader.answers.remarks import rstrip_math, strip_remarks
 
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _DISPLAY = re.compile(
@@ -19,7 +19,7 @@ _ENVIRONMENT = re.compile(r"\\(?:begin|end)\s*\{[^}]*\}(?:\{[^}]*\})?")
 _LINE_BREAK = re.compile(r"\\\\(?:\[[^\]]*\])?")
 _DROPPED = re.compile(r"\\(?:nonumber|notag)\b|\\(?:label|tag)\s*\{[^}]*\}")
 _EDGE = r"(?:\s|[.,;:]|\\[,;:! ]|\\q?quad\b)+"
-_TRAILING = re.compile(_EDGE + r"$")
+_TRAILING_ONE = re.compile(r"(?:\\[,;:! ]|\\q?quad|[.,;:])\Z")
 _LEADING = re.compile(r"^" + _EDGE)
 _STARTS_WITH_RELATION = re.compile(r"\s*(?:=|\\approx|:=|\\equiv)")
 _STACKED_RELATION = re.compile(r"\\(?:stackrel|overset)\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*=\s*\}")
@@ -65,8 +65,16 @@ def clean_math(math: str) -> str:
     math = _LINE_BREAK.sub(" ", math)
     math = _DROPPED.sub(" ", math)
     math = math.replace("&", " ")
-    math = _TRAILING.sub("", math)
-    return _LEADING.sub("", math).strip()
+    math = _LEADING.sub("", _without_trailing(math))
+    return math.strip()
+
+
+def _without_trailing(math: str) -> str:
+    """`math` without spacing and punctuation at its end (a loop: a `(...)+$` regex is quadratic)."""
+    math = rstrip_math(math)
+    while (edge := _TRAILING_ONE.search(math[-8:])) is not None:
+        math = rstrip_math(math[: len(math) - len(math[-8:]) + edge.start()])
+    return math
 
 
 def _display_and_inline(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -14,9 +14,7 @@ import re
 _WORD_COMMANDS = r"text|textrm|textbf|textit|textsf|texttt|textnormal|mbox|mathrm|emph|rm"
 _WORD = re.compile(r"\\(?:" + _WORD_COMMANDS + r")(?![A-Za-z])\s*\{")
 _SPACING = re.compile(r"\\(?:qquad|quad|hfill|hspace\*?\s*\{[^{}]*\})(?![A-Za-z])|,\s*(?:\\[;:,! ]|~)")
-_END_MARKS = re.compile(
-    r"(?:\s|\\(?:blacksquare|square|Box|qed|checkmark|surd|triangleleft|lozenge)(?![A-Za-z])|\$)+$"
-)
+_END_MARK = re.compile(r"(?:\\(?:blacksquare|square|Box|qed|checkmark|surd|triangleleft|lozenge)|\$)\Z")
 _CONDITION = re.compile(
     r"\\(?:forall|in|notin|neq|ne|leq|le|geq|ge|dots|ldots|cdots|text|mbox|textrm|textit|textbf|mathrm\{for)"
     r"(?![A-Za-z])|[<>]"
@@ -34,11 +32,27 @@ def strip_remarks(line: str) -> str:
     kept = [p for i, p in enumerate(pieces) if i == 0 or not _is_remark(p)]
     kept = [p for p in kept if p.strip(" ,;.:")]
     if not kept:
-        return _END_MARKS.sub("", line).strip()
+        return _without_end_marks(line)
     # a later piece with a relation is an equation of its own; one without continues the one before
     start = max((i for i, p in enumerate(kept) if i and _has_relation(p)), default=0)
-    answer = "".join(kept[start:])
-    return _END_MARKS.sub("", answer).strip()
+    return _without_end_marks("".join(kept[start:]))
+
+
+def _without_end_marks(text: str) -> str:
+    """`text` without the end-of-proof marks and spaces at its end (a loop: a `...$` regex is quadratic)."""
+    text = rstrip_math(text.lstrip())
+    while (mark := _END_MARK.search(text[-16:])) is not None:
+        text = rstrip_math(text[: len(text) - len(text[-16:]) + mark.start()])
+    return text
+
+
+def rstrip_math(math: str) -> str:
+    """`math` without white space at its end, and without the `\\` of a control space `\\ ` there."""
+    stripped = math.rstrip()
+    trailing = len(stripped) - len(stripped.rstrip("\\"))
+    if trailing % 2 == 1 and len(stripped) < len(math):
+        stripped = stripped[:-1].rstrip()  # `x\ ` is x and a space; `x\\` is a line break, kept
+    return stripped
 
 
 def _has_relation(piece: str) -> bool:
@@ -73,7 +87,8 @@ def _pieces(line: str) -> list[str]:
         elif char in "})]":
             depth = max(0, depth - 1)
         i += 1
-    cuts = sorted(set(c for c in cuts if c == 0 or line[:c].strip()))
+    first = len(line) - len(line.lstrip())
+    cuts = sorted(set(c for c in cuts if c == 0 or c > first))
     return [line[a:b] for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True)]
 
 
@@ -86,7 +101,12 @@ def _skip_space(line: str, i: int) -> int:
 def _words_at(line: str, i: int) -> bool:
     """Whether upright words that are not math (`\\text{shown}`, not `\\mathrm{e}`) start at `i`."""
     match = _WORD.match(line, i)
-    if match is None or line[:i].rstrip().endswith(("_", "^")):
+    if match is None:
+        return False
+    before = i - 1
+    while before >= 0 and line[before].isspace():
+        before -= 1
+    if before >= 0 and line[before] in "_^":
         return False
     close = line.find("}", match.end())
     inner = line[match.end() : close if close >= 0 else None]
@@ -97,7 +117,7 @@ def _words_at(line: str, i: int) -> bool:
 def _is_remark(piece: str) -> bool:
     """A piece after the first that says something about the result rather than being it."""
     body = re.sub(r"^[\s,;:]*|(?:\\q?quad|\\hfill|\\hspace\*?\s*\{[^{}]*\}|\\[;:,! ]|~)", " ", piece).strip()
-    if not body or _END_MARKS.fullmatch(body):
+    if not _without_end_marks(body):
         return True
     if body[0] in "([" and _words_at(body, _skip_space(body, 1)):
         return True

@@ -17,20 +17,20 @@ from grader.model import SourceFile
 
 _KEYWORDS = r"(?:task|question|problem|exercise|assignment|oppgave|oppg|opg|part|del|ex|q)"
 _HEAD = (
-    r"^[ \t]*(?P<hashes>#{1,6})?[ \t]*(?:[-*+][ \t]+)?(?P<bold>\*\*|__)?[ \t]*"
-    r"(?P<kw>" + _KEYWORDS + r"\.?[ \t]*)?(?P<open>\()?"
+    r"^[ \t]*+(?P<hashes>#{1,6})?[ \t]*+(?:[-*+][ \t]++)?(?P<bold>\*\*|__)?[ \t]*+"
+    r"(?P<kw>" + _KEYWORDS + r"\.?[ \t]*+)?(?P<open>\()?"
 )
-_TAIL = r"(?P<close>\))?[ \t]*(?P<punct>[:.\-–—])?[ \t]*(?P<bold2>\*\*|__)?[ \t]*[:.\-–—]?[ \t]*"
-_HEADING = re.compile(r"^[ \t]*(#{1,6})[ \t]")
+_TAIL = r"(?P<close>\))?[ \t]*+(?P<punct>[:.\-–—])?[ \t]*+(?P<bold2>\*\*|__)?[ \t]*+[:.\-–—]?[ \t]*+"
+_HEADING = re.compile(r"^[ \t]*+(#{1,6})[ \t]")
 # a line that names some task: it ends the section of another one
 _ANY_TASK = re.compile(
-    r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?[ \t]*(?:(?:" + _KEYWORDS + r"|answer)\.?[ \t]*\(?\d"
-    r"|\(?\d+(?:\.\d+)*[ \t]*\(?[a-z]\))",
+    r"^[ \t]*+(?:#{1,6}[ \t]*+)?(?:\*\*|__)?[ \t]*+(?:(?:" + _KEYWORDS + r"|answer)\.?[ \t]*+\(?\d"
+    r"|\(?\d+(?:\.\d+)*[ \t]*+\(?[a-z]\))",
     re.I,
 )
 _SUB_LABEL = re.compile(
-    r"^[ \t]*(?P<hashes>#{1,6})?[ \t]*(?:\*\*|__)?[ \t]*(?:\((?P<a>[a-z]|[ivx]+)\)|(?P<b>[a-z]|[ivx]+)[).:])"
-    r"(?:\*\*|__)?[ \t]*",
+    r"^[ \t]*+(?P<hashes>#{1,6})?[ \t]*+(?:\*\*|__)?[ \t]*+(?:\((?P<a>[a-z]|[ivx]+)\)|(?P<b>[a-z]|[ivx]+)[).:])"
+    r"(?:\*\*|__)?[ \t]*+",
     re.I,
 )
 
@@ -53,14 +53,14 @@ def id_pattern(ident: str) -> str:
     pattern = re.escape(tokens[0])
     for before, token in zip(tokens, tokens[1:], strict=False):
         if before.isdigit() and token.isdigit():
-            pattern += r"[ \t]*[.,][ \t]*"
+            pattern += r"[ \t]*+[.,][ \t]*+"
         elif before.isdigit():
-            pattern += r"[ \t]*[.\-]?[ \t]*\(?"
+            pattern += r"[ \t]*+[.\-]?[ \t]*+\(?"
         else:
-            pattern += r"[ \t]*[.\-_]?[ \t]*"
+            pattern += r"[ \t]*+[.\-_]?[ \t]*+"
         pattern += re.escape(token)
     # the id ends here: `1` is not `1.2`, `1a` is not `1ab`, `1` is not `1 a)` (that is task 1a)
-    return pattern + r"(?![A-Za-z0-9]|[ \t]*[.,][ \t]*\d|[ \t]*[.\-]?[ \t]*\(?[A-Za-z]\)|[.\-][A-Za-z])"
+    return pattern + r"(?![A-Za-z0-9]|[ \t]*+[.,][ \t]*+\d|[ \t]*+[.\-]?[ \t]*+\(?[A-Za-z]\)|[.\-][A-Za-z])"
 
 
 def sections_naming(files: tuple[SourceFile, ...], ident: str) -> tuple[Section, ...]:

@@ -1,6 +1,6 @@
 """The similarity report at scale: the old pairwise comparison beside the hashed one, first run and rerun.
 
-    python benchmarks/similarity_scale.py [--sizes 200 1000 10000] [--old-up-to 1000] [--keep]
+    python benchmarks/similarity_scale.py [--sizes 200 1000 10000] [--old-up-to 1000] [--classes mixed copies] [--keep]
 
 A synthetic assignment (three tasks, each a function of a dozen numpy statements, and a template whose
 stubs and provided helper every hand-in carries) and a class of N single-file hand-ins, generated from a
@@ -194,13 +194,14 @@ def _child(mode: str, assignment_folder: Path, submissions: Path, out: Path) -> 
         template = load("template", assignment.template) if assignment.template else None
         pairs = find_similar(assignment, [(s, load(s, p)) for s, p in entries], template)
         rows = pairs_for_summary(pairs)
+        seconds = time.perf_counter() - start
         keys = [(p.task, p.student_a, p.student_b, p.kind, round(p.score, 6)) for p in pairs]
     else:
         fingerprints = {s: f"{p.stat().st_mtime_ns}-{p.stat().st_size}" for s, p in entries}
         report = similar_code(assignment, entries, fingerprints, out, write_atomic)
         rows = report.summary_rows()
+        seconds = time.perf_counter() - start
         keys = [(t, a, b, k, round(x, 6)) for t, a, b, k, x in report.pairs()] if len(entries) <= 2000 else []
-    seconds = time.perf_counter() - start
     html = summary_html(assignment.title, [t.id for t in assignment.tasks], [], [], similar=rows)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     digest = hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:12] if keys or len(entries) <= 2000 else "-"
@@ -228,6 +229,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 10000])
     parser.add_argument("--old-up-to", type=int, default=1000, help="largest class the pairwise method runs on")
+    parser.add_argument("--classes", nargs="+", choices=["mixed", "copies"], default=["mixed", "copies"])
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (printed)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -241,7 +243,7 @@ def main() -> None:
     header = f"{'class':>22} {'method':>12} {'seconds':>9} {'peak MB':>8} {'summary KB':>11} {'pairs':>8}"
     print(header)
     try:
-        for copies_only in (False, True):
+        for copies_only in [kind == "copies" for kind in args.classes]:
             for size in args.sizes:
                 label = f"{size} {'copies' if copies_only else 'mixed'}"
                 submissions = root / f"class-{label.replace(' ', '-')}"

@@ -41,6 +41,7 @@ EXPECTED: dict[str, dict[str, tuple[float, set[str]]]] = {
     # neural_net.py; xrange from past.builtins; tqdm; unused torch and gradient_check imports;
     # Delta built by a loop; softmax over axis 0 with transposes; ReLU in place on a copy
     "other_edition": {},
+    "float32": {},  # loss, gradients and parameters in float32
     "renamed": {"6a": (0, {"wrong_answer"}), "6b": (0, {"wrong_answer"})},  # Two_LayerNet.py
     "template": {**ALL_CODE, "6a": (0, {"not_implemented"}), "6b": (0, {"not_implemented"})},
     "python2": {task: (0, {"syntax_error"}) for task in CODE_TASKS} | NO_ANSWERS,

@@ -133,6 +133,16 @@ MUTANTS: dict[str, dict[str, str]] = {
         "shifted = z3 - np.max(z3, axis=1, keepdims=True)  # the same softmax, without overflow":
             "shifted = z3",
     },
+    # everything in float32: passes (tolerances follow the precision of what is returned)
+    "float32": {
+        '        W1, b1 = self.params["W1"], self.params["b1"]\n        W2, b2 = self.params["W2"], self.params["b2"]\n':
+            '        W1, b1 = self.params["W1"].astype(np.float32), self.params["b1"].astype(np.float32)\n'
+            '        W2, b2 = self.params["W2"].astype(np.float32), self.params["b2"].astype(np.float32)\n'
+            '        X, reg = X.astype(np.float32), np.float32(reg)\n',
+        "dz3 /= N  #": "dz3 /= np.float32(N)  #",
+        "grads[\"W2\"] = a2.T.dot(dz3) + 2.0 * reg * W2": "grads[\"W2\"] = a2.T.dot(dz3) + np.float32(2) * reg * W2",
+        "grads[\"W1\"] = X.T.dot(dz2) + 2.0 * reg * W1": "grads[\"W1\"] = X.T.dot(dz2) + np.float32(2) * reg * W1",
+    },
     # torch in the graded function
     "uses_torch": {
         "import numpy as np\n": "import numpy as np\nimport torch\n",

@@ -10,7 +10,7 @@ import numpy as np
 
 from grader.model import Diagnosis
 from grader.sandbox.client import StudentError
-from grader.testing import as_number, as_result, assert_close, fail
+from grader.testing import as_number, as_result, assert_close, fail, lowest_precision
 
 HERE = Path(__file__).resolve().parent
 HARNESS_SOURCE = (HERE / "harness.py").read_text(encoding="utf-8")
@@ -107,7 +107,8 @@ def loss_with_labels(net, X, y, reg, name):
         fail(f"{name}: loss(X, y=y, reg=...) should return the pair (loss, grads), but it returned "
              f"{_describe(out)}", Diagnosis.WRONG_SHAPE)
     value, grads = out
-    return as_number(value, name=f"{name}: the loss"), grads
+    # one coercion; a float32 loss stays a float32 number, so that its comparisons allow float32 rounding
+    return lowest_precision(value).type(as_number(value, name=f"{name}: the loss")), grads
 
 
 def gradient(grads, key, like, name):
@@ -216,7 +217,7 @@ def regularization_diagnosis(value, data, params, reg, name):
     extra = value - data
     if abs(extra) <= 1e-6 * max(1.0, abs(value)):
         fail(f"{name} lacks the regularization term reg * (sum W1^2 + sum W2^2)", Diagnosis.MISSING_REGULARIZATION)
-    if abs(extra - reg * (weights + biases)) <= 1e-6 * max(1.0, abs(value)):
+    if biases > 0 and abs(extra - reg * (weights + biases)) <= 1e-6 * max(1.0, abs(value)):
         fail(f"{name} regularizes the biases too: the L2 term is reg * (sum W1^2 + sum W2^2) only, without "
              "b1 and b2 (invisible while the biases are zero, as on the toy network)")
     factor = extra / (reg * weights)
@@ -383,3 +384,22 @@ def minibatch_problems(run, n_samples, batch_size, num_iters):
             problems.append("no minibatch ever holds a sample twice: they are drawn without replacement "
                             "(the starter draws with replacement, np.random.choice(num_train, batch_size))")
     return problems
+
+
+def handout_differences(params, X, y, reg, key, h=1e-5, entries=None):
+    """Central differences of the handout's loss (float64), for gradients of a float32 loss.
+
+    A float32 loss cannot be differenced finely (its rounding, about 1e-7, over a step h, swamps
+    the difference), so a float32 student's gradients are compared with the handout's loss instead.
+    """
+    base = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    numeric = np.zeros_like(base[key])
+    for index in list(np.ndindex(base[key].shape)) if entries is None else entries:
+        values = []
+        for step in (h, -h):
+            moved = {k: v.copy() for k, v in base.items()}
+            moved[key][index] += step
+            data, reg_term, _, _ = oracle(moved, X, y, reg)
+            values.append(data + reg_term)
+        numeric[index] = (values[0] - values[1]) / (2 * h)
+    return numeric

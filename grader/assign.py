@@ -38,7 +38,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assignment import Assignment
+from grader.assignment import Assignment, toml_without
 from grader.errors import ConfigError
 from grader.testing.expected import read_store, same_values, write_store
 
@@ -212,7 +212,14 @@ def freeze_expected(assignment: Assignment, write: bool = True) -> tuple[Path | 
 
 
 def public_material(assignment: Assignment, dest: Path) -> Path:
-    """Copy what `grader check` needs on a student's machine to `dest/ID`: no hidden tests, no reference."""
+    """Copy what `grader check` needs on a student's machine to `dest/ID`: no hidden tests, no reference.
+
+    The public tests are collected first, with the checks a student's machine will make (no test
+    takes the reference, every fixture exists): what could not run there is refused here.
+    """
+    from grader.testing.collect import collect
+
+    collect(assignment, include_hidden=False)
     hidden = assignment.hidden_tests.resolve()
     target = dest / assignment.id
 
@@ -227,25 +234,14 @@ def public_material(assignment: Assignment, dest: Path) -> Path:
 
 
 def _without_private_paths(text: str) -> str:
-    """The TOML a student may see: no `reference`/`template` paths, and no written questions.
+    """The TOML a student may see: no `reference`/`template` paths, no written questions, no interpreter path.
 
     The questions' tables hold the expected answers, so they stay with the instructor (written
     answers are graded at hand-in, never by `grader check`); `total_points` goes with them, since
-    the public tasks alone no longer add up to it.
+    the public tasks alone no longer add up to it. `[sandbox] python` names a path on the grading
+    machine, which a student's machine does not have.
     """
-    out = []
-    top_level = True
-    in_question = False
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            top_level = False
-            in_question = stripped.startswith(("[[questions]]", "[questions.", "[[questions."))
-        if in_question:
-            continue
-        if top_level and re.match(r"(reference|template|total_points)\s*=", stripped):
-            continue
-        out.append(line)
-    return "".join(out)
+    return toml_without(text, top_level=("reference", "template", "total_points"),
+                        in_tables={"sandbox": ("python",)}, tables=("questions",))
 
 

@@ -304,3 +304,29 @@ def _path(table: dict[str, Any], key: str, folder: Path, where: str, default: Pa
     if not target.exists():
         raise ConfigError(f"{where}: {key} = {table[key]!r} does not exist ({target})")
     return target
+
+
+def toml_without(
+    text: str,
+    top_level: tuple[str, ...] = (),
+    in_tables: Mapping[str, tuple[str, ...]] | None = None,
+    tables: tuple[str, ...] = (),
+) -> str:
+    """An assignment.toml's text without some keys and tables, comments and layout kept.
+
+    `top_level` keys before the first table, keys of named tables (`{"sandbox": ("python",)}`),
+    and whole tables or arrays of tables (`("questions",)` drops `[[questions]]` and `[questions.x]`).
+    """
+    out = []
+    table = ""
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            table = stripped.split("#", 1)[0].strip().strip("[]").strip()
+        if table.split(".", 1)[0] in tables:
+            continue
+        key = stripped.split("=", 1)[0].strip() if "=" in stripped and not stripped.startswith("#") else ""
+        if key and (key in top_level if not table else key in (in_tables or {}).get(table, ())):
+            continue
+        out.append(line)
+    return "".join(out)

@@ -21,9 +21,10 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.canary import check_canary
+from grader.environment import GradingEnvironment, grader_source_hash
 from grader.errors import OutputLocked
-from grader.executors import Executor, ForkExecutor, Job, LocalExecutor
-from grader.model import LoadedSubmission, StudentResult
+from grader.executors import Executor, ForkExecutor, Job
+from grader.model import StudentResult
 from grader.outputs import (
     StudentFiles,
     read_results,
@@ -32,9 +33,9 @@ from grader.outputs import (
     write_student_files,
 )
 from grader.report.files import write_atomic
-from grader.session import GradingSession, build_context, new_pool
+from grader.session import build_context, new_pool
 from grader.similarity import similar_code
-from grader.submission import discover, load
+from grader.submission import discover
 
 __all__ = ["BatchReport", "build_context", "new_pool", "grade_batch", "default_jobs", "submission_fingerprint"]
 
@@ -59,7 +60,7 @@ def submission_fingerprint(path: Path, assignment_fingerprint: str) -> str:
 
     digest = hashlib.sha256(assignment_fingerprint.encode())
     digest.update(grader_version().encode())
-    digest.update(_grader_source_hash().encode())
+    digest.update(grader_source_hash().encode())
     files = [path] if not path.is_dir() or path.is_symlink() else sorted(path.rglob("*"))
     for file in files:
         digest.update(str(file.relative_to(path.parent)).encode())
@@ -93,15 +94,6 @@ def _content_key(file: Path) -> bytes:
     return digest.digest()
 
 
-def _grader_source_hash() -> str:
-    root = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    for file in sorted(root.rglob("*")):
-        if file.suffix in (".py", ".j2") and "__pycache__" not in file.parts:
-            digest.update(file.read_bytes())
-    return digest.hexdigest()
-
-
 @contextmanager
 def output_lock(out: Path) -> Iterator[None]:
     """One `grade` run per output folder at a time; a second one is refused, not interleaved."""
@@ -121,41 +113,50 @@ def grade_batch(
     jobs: int,
     options: StudentFiles,
     progress: bool = True,
-    executor: str = "fork",
+    executor: Executor | None = None,
 ) -> BatchReport:
     """Grade every submission under `submissions` into `out`, resuming an earlier run.
 
-    Before the first student, the canary runs every test on the reference and the template
-    (`grader.canary`): a broken test stops the batch with exit 3 and grades nobody.
+    `executor` says where hand-ins are graded (default: `jobs` forked grading processes). Before
+    the first student, the canary runs every test on the reference and the template
+    (`grader.canary`): a broken test stops the batch with exit 3 and grades nobody. A student is
+    skipped when their hand-in, the assignment, the grader and the grading environment are
+    all as they were when they were last graded.
     """
+    executor = executor or ForkExecutor(assignment, jobs)
     with output_lock(out):
         remove_partial_files(out)  # left by a run that was killed mid-write; only the lock holder may do this
         entries, ignored = discover(submissions, unpack_to=out / ".unpacked")
         assignment_print = assignment.fingerprint()
+        try:
+            environments = executor.environments()
+        except BaseException:
+            executor.close()
+            raise
         todo: list[Job] = []
         skipped = []
-        fingerprints = {}
+        fingerprints: dict[str, str] = {}
         for student, path in entries:
-            fingerprints[student] = submission_fingerprint(path, assignment_print)
-            marker = out / student / ".fingerprint"
-            if marker.is_file() and (out / student / "result.json").is_file() and marker.read_text() == fingerprints[student]:
+            handin = submission_fingerprint(path, assignment_print)
+            stored = _read(out / student / ".fingerprint") if (out / student / "result.json").is_file() else None
+            if stored in {graded_fingerprint(handin, environment) for environment in environments}:
                 skipped.append(student)
             else:
                 todo.append(Job(student, path))
+            fingerprints[student] = handin
         paths = dict(entries)
         errors = []
-        if todo:
-            # built here first so that a broken test file, question or reference stops the batch with its message
-            session = GradingSession(build_context(assignment))
-            try:
-                check_canary(session, out, f"{assignment_print}:{_grader_source_hash()}")
-                for result in _with_progress(_executor(session, jobs, executor).run(todo), len(todo), progress):
-                    write_student_files(out, result, assignment, options, fingerprints[result.student],
-                                        paths[result.student])
+        try:
+            if todo:
+                executor.start()
+                check_canary(executor, assignment.id, out, f"{assignment_print}:{grader_source_hash()}")
+                for result in _with_progress(executor.run(todo), len(todo), progress):
+                    graded = graded_fingerprint(fingerprints[result.student], _environment_of(result, environments))
+                    write_student_files(out, result, assignment, options, graded, paths[result.student])
                     if result.status == "error":
                         errors.append(result.student)
-            finally:
-                session.close()
+        finally:
+            executor.close()
         results = read_results(out, [s for s, _ in entries])
         similar = similar_code(assignment, entries, fingerprints, out, write_atomic).summary_rows()
         write_class_files(out, assignment, results, [p.name for p in ignored], options, similar)
@@ -163,16 +164,20 @@ def grade_batch(
                        tuple(sorted(errors)))
 
 
-def _executor(session: GradingSession, jobs: int, kind: str) -> Executor:
-    """Where the hand-ins are graded: forked grading processes (so that one dying costs no grade), or here."""
-    if kind == "local":
-        return LocalExecutor(session)
-    return ForkExecutor(session, jobs)
+def graded_fingerprint(handin_fingerprint: str, environment: GradingEnvironment | None) -> str:
+    """A finished student's fingerprint: their hand-in's (with the assignment and grader) and where it was graded."""
+    return f"{handin_fingerprint}:{environment.digest() if environment is not None else 'unknown'}"
 
 
-def _template(assignment: Assignment) -> LoadedSubmission | None:
-    """The student template, whose own code similarity leaves out."""
-    return load("template", assignment.template) if assignment.template is not None else None
+def _environment_of(result: StudentResult, environments: tuple[GradingEnvironment, ...]) -> GradingEnvironment | None:
+    return next((e for e in environments if e.describe() == result.environment), None)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text()
+    except OSError:
+        return None
 
 
 def _with_progress(results: Iterator[StudentResult], total: int, progress: bool) -> Iterator[StudentResult]:

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.errors import ConfigError
 from grader.model import StudentResult
 from grader.report.files import write_atomic
-from grader.session import GradingSession
+
+if TYPE_CHECKING:
+    from grader.executors import Executor
 
 MARKER = ".canary"
 
@@ -29,24 +32,22 @@ class CanaryFailure:
     message: str
 
 
-def check_canary(session: GradingSession, out: Path, fingerprint: str) -> None:
+def check_canary(executor: Executor, assignment_id: str, out: Path, fingerprint: str) -> None:
     """Raise `ConfigError` when a test fails on the reference or errors on either; quiet when all is well."""
     marker = out / MARKER
     if marker.is_file() and marker.read_text() == fingerprint:
         return
-    assignment = session.assignment
+    reference, template = executor.canary()
     failures: list[CanaryFailure] = []
-    if assignment.reference is not None:
-        result = session.grade("reference", assignment.reference)
-        failures += [CanaryFailure("reference", name, message) for name, message in _not_passed(result)]
-    if assignment.template is not None and assignment.template.exists():
-        result = session.grade("template", assignment.template)
-        failures += [CanaryFailure("template", name, message) for name, message in _errors(result)]
+    if reference is not None:
+        failures += [CanaryFailure("reference", name, message) for name, message in _not_passed(reference)]
+    if template is not None:
+        failures += [CanaryFailure("template", name, message) for name, message in _errors(template)]
     if failures:
         lines = [f"- on the {f.who}: {f.test}: {f.message}" for f in failures[:20]]
         more = f"\n  ... and {len(failures) - 20} more" if len(failures) > 20 else ""
         raise ConfigError(
-            f"{assignment.id}: the tests do not run clean on the reference solution, so no student was graded "
+            f"{assignment_id}: the tests do not run clean on the reference solution, so no student was graded "
             "(fix the tests or the reference, then run grade again):\n" + "\n".join(lines) + more
         )
     write_atomic(marker, fingerprint)

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from grader.errors import GraderError, UsageError
+
+# `grade`'s exit codes: 0 every student graded (whatever they scored); 2 usage; 3 the assignment or its
+# tests are broken (a test the reference fails); 4 the output folder is locked by another run;
+# 5 the grader failed on some students (status `error`: graded again by the next run); 130 interrupted.
+GRADER_FAILED = 5
 
 
 def _grade_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +25,27 @@ def _grade_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pdf", action="store_true", help="also write feedback.pdf per student")
     parser.add_argument("--gradescope", action="store_true", help="also write gradescope/STUDENT.json")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--cluster", metavar="ADDRESS", help="grade on a Dask cluster: a scheduler address "
+                        "(tcp://host:8786) or local:N for N local worker processes (pip install 'mlgrader[cluster]')")
+    parser.add_argument("--require-isolation", choices=("bwrap", "unshare", "none"), default=None,
+                        help="refuse to grade where the sandbox is weaker than this (on a cluster: skip such workers)")
     _python_argument(parser)
+
+
+def _executor(args: argparse.Namespace, assignment: Any, jobs: int) -> Any:
+    """Where the hand-ins are graded: forked processes here (default), or a Dask cluster."""
+    if args.cluster:
+        from grader.cluster import DaskExecutor
+
+        return DaskExecutor(assignment, args.cluster, args.require_isolation)
+    from grader.environment import current_environment, meets
+    from grader.executors import ForkExecutor
+
+    here = current_environment(assignment.python or sys.executable)
+    if not meets(here, args.require_isolation):
+        raise UsageError(f"--require-isolation {args.require_isolation}: this machine's sandbox is "
+                         f"'{here.isolation}' (apt-get install bubblewrap)")
+    return ForkExecutor(assignment, jobs)
 
 
 def _python_argument(parser: argparse.ArgumentParser) -> None:
@@ -31,23 +58,36 @@ def _run_grade(args: argparse.Namespace) -> int:
     from grader.catalog import find_assignment, guess_assignment
     from grader.outputs import StudentFiles
     from grader.sandbox.launcher import isolation_notes
-    from grader.submission import discover, load
+    from grader.submission import discover, load, one_handin_message
 
     if not args.submissions.is_dir():
         raise UsageError(f"{args.submissions} is not a folder of submissions")
     if args.assignment:
         assignment = find_assignment(args.assignment)
     else:
-        entries, _ = discover(args.submissions)
-        assignment = guess_assignment([load(s, p) for s, p in entries[:20]])
+        with tempfile.TemporaryDirectory() as scratch:  # archives are unpacked for the guess, then dropped
+            entries, _ = discover(args.submissions, unpack_to=Path(scratch))
+            assignment = guess_assignment([load(s, p) for s, p in entries[:20]])
+    refusal = one_handin_message(args.submissions, assignment)
+    if refusal is not None:
+        raise UsageError(refusal)
     if args.python:
         assignment = assignment.with_python(args.python)
-    for note in isolation_notes(assignment.python or sys.executable):
-        print(f"note: {note}", file=sys.stderr)
-    report = grade_batch(assignment, args.submissions, args.out, args.jobs or default_jobs(),
-                         StudentFiles(pdf=args.pdf, gradescope=args.gradescope), progress=not args.quiet)
+    if not args.cluster:
+        for note in isolation_notes(assignment.python or sys.executable):
+            print(f"note: {note}", file=sys.stderr)
+    jobs = args.jobs or default_jobs()
+    report = grade_batch(assignment, args.submissions, args.out, jobs,
+                         StudentFiles(pdf=args.pdf, gradescope=args.gradescope), progress=not args.quiet,
+                         executor=_executor(args, assignment, jobs))
     print(f"{assignment.id}: graded {len(report.graded)}, unchanged {len(report.skipped)}, "
           f"ignored {len(report.ignored)} -> {report.out}/gradebook.csv, {report.out}/summary.html")
+    if report.errors:
+        print(f"error: the grader failed on {len(report.errors)} student(s), not through their fault: "
+              f"{', '.join(report.errors)}. No points were decided for them and nothing was saved as final; "
+              f"the reasons are in {report.out}/summary.html. Run the same command again to grade them.",
+              file=sys.stderr)
+        return GRADER_FAILED
     return 0
 
 
@@ -64,8 +104,9 @@ def _run_check(args: argparse.Namespace) -> int:
     if args.python and args.handin.exists():
         args.assignment = find_for_check(args.handin, args.assignment).with_python(args.python)
 
-    print_check(run_check(args.handin, args.task, args.assignment))
-    return 0
+    report = run_check(args.handin, args.task, args.assignment)
+    print_check(report)
+    return 0 if report.passed == len(report.lines) else 1  # pytest's convention: 1 when a test failed
 
 
 def _assign_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,7 +116,9 @@ def _assign_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if the template or store is stale")
     parser.add_argument("--no-freeze", action="store_true", help="do not refresh tests/public/expected.npz")
     parser.add_argument("--public", type=Path, default=None, metavar="DIR",
-                        help="also copy what students need for `grader check` to DIR/ID (no hidden tests)")
+                        help="also copy what students need for `grader check` to DIR/ID (no hidden tests), "
+                             "and the student kit DIR/ID.zip (template, public checks, README, the grader's wheel)")
+    parser.add_argument("--no-kit", action="store_true", help="with --public: no DIR/ID.zip")
 
 
 def _run_assign(args: argparse.Namespace) -> int:
@@ -92,7 +135,16 @@ def _run_assign(args: argparse.Namespace) -> int:
     if not report.stale and not report.store_stale:
         print(f"{assignment.id}: {report.template} is up to date" + ("" if args.no_freeze else ", and so is the store"))
     if args.public is not None and not args.check:
-        print(f"public material: {public_material(assignment, args.public)}")
+        material = public_material(assignment, args.public)
+        print(f"public material: {material}")
+        if not args.no_kit:
+            import tempfile
+
+            from grader.kit import build_wheel, student_kit
+
+            with tempfile.TemporaryDirectory() as scratch:
+                kit = student_kit(assignment, args.public, material, build_wheel(Path(scratch)), report.template)
+                print(f"student kit: {kit}")
     return 1 if args.check and (report.stale or report.store_stale) else 0
 
 

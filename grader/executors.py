@@ -19,8 +19,11 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any, Protocol
 
+from grader.assignment import Assignment
+from grader.environment import GradingEnvironment, current_environment
 from grader.errors import ConfigError, GraderError
 from grader.model import StudentResult
+from grader.sandbox.client import default_python
 from grader.session import GradingSession, grader_failure
 
 RETRIES = 1  # a hand-in whose grading process died is tried once more; a second death is an `error`
@@ -35,20 +38,59 @@ class Job:
 
 
 class Executor(Protocol):
-    """Grades jobs and yields their results in the order they finish; raises only a `GraderError`."""
+    """Where a batch's hand-ins are graded. Raises only a `GraderError` (which stops the batch)."""
 
-    def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]: ...
+    def environments(self) -> tuple[GradingEnvironment, ...]:
+        """What the hand-ins will be graded with (part of each student's fingerprint)."""
+        ...
+
+    def start(self) -> None:
+        """Load what grading needs (tests, data, reference); called only when there is work."""
+        ...
+
+    def canary(self) -> tuple[StudentResult | None, StudentResult | None]:
+        """The reference and the template graded where the students will be."""
+        ...
+
+    def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]:
+        """Grade the jobs; yield each result as it finishes."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class LocalExecutor:
     """One hand-in after the other, in this process."""
 
-    def __init__(self, session: GradingSession) -> None:
-        self.session = session
+    def __init__(self, assignment: Assignment) -> None:
+        self.assignment = assignment
+        self._session: GradingSession | None = None
+
+    @property
+    def session(self) -> GradingSession:
+        if self._session is None:
+            raise RuntimeError("start() the executor first")
+        return self._session
+
+    def environments(self) -> tuple[GradingEnvironment, ...]:
+        return (current_environment(self.assignment.python or default_python()),)
+
+    def start(self) -> None:
+        # built here first so that a broken test file, question or reference stops the batch with its message
+        self._session = GradingSession.for_assignment(self.assignment)
+
+    def canary(self) -> tuple[StudentResult | None, StudentResult | None]:
+        reference, template = self.assignment.reference, self.assignment.template
+        return (self.session.grade("reference", reference) if reference is not None else None,
+                self.session.grade("template", template) if template is not None and template.exists() else None)
 
     def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]:
         for job in jobs:
             yield grade_or_error(self.session, job)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
 
 
 def grade_or_error(session: GradingSession, job: Job) -> StudentResult:
@@ -62,11 +104,11 @@ def grade_or_error(session: GradingSession, job: Job) -> StudentResult:
                               f"the grader failed on this hand-in ({type(error).__name__}: {error})")
 
 
-class ForkExecutor:
+class ForkExecutor(LocalExecutor):
     """`jobs` grading processes forked from this one, each handed one hand-in at a time."""
 
-    def __init__(self, session: GradingSession, jobs: int, retries: int = RETRIES) -> None:
-        self.session = session
+    def __init__(self, assignment: Assignment, jobs: int, retries: int = RETRIES) -> None:
+        super().__init__(assignment)
         self.jobs = max(1, jobs)
         self.retries = retries
 

@@ -162,6 +162,7 @@ class TestOutcome:
     traceback: tuple[TraceFrame, ...] = ()
     verdict: Verdict | None = None
     ident: str = ""  # where the instructor test is defined, for the grader's own messages
+    student_seconds: float = 0.0  # time spent inside calls into the student's code
 
 
 @dataclass(frozen=True)
@@ -223,5 +224,7 @@ class StudentResult:
     tasks: tuple[TaskResult, ...]
     errors: tuple[str, ...] = ()
     held: float = 0.0  # points awaiting an instructor's review, neither earned nor lost
+    environment: str = ""  # what it was graded with (isolation, versions), kept out of result.json
+    student_seconds: float = 0.0  # of `seconds`, the time inside the student's own code
     seconds: float = 0.0  # wall time, kept out of result.json so that it stays byte-identical
     sources: tuple[ModuleCode, ...] = ()  # the extracted code, for the feedback report

@@ -4,7 +4,7 @@
     OUT/summary.html               (summary.pdf with --pdf)
     OUT/STUDENT/result.json
     OUT/STUDENT/feedback.html      (feedback.pdf with --pdf)
-    OUT/STUDENT/.seconds           (grading time, for the summary; kept out of result.json)
+    OUT/STUDENT/.grading.json      (time, time in the student's code, environment: kept out of result.json)
     OUT/STUDENT/.fingerprint       (written last: the student is done)
     OUT/STUDENT/.review.json       (the grader's whole result before reviews, for `grader review`)
     OUT/gradescope/STUDENT.json    (with --gradescope)
@@ -33,6 +33,9 @@ from grader.reviews import apply_reviews, handin_fingerprint, load_reviews
 CLASS_FILE = ".class.json"
 
 
+GRADING_FILE = ".grading.json"
+
+
 @dataclass(frozen=True)
 class StudentFiles:
     """Which optional files to write per student."""
@@ -49,8 +52,13 @@ def write_student_files(out: Path, result: StudentResult, assignment: Assignment
                     str(assignment.folder), options.pdf, options.gradescope)
     write_atomic(folder / STORED_FILE, stored_json(stored))
     write_reports(out, stored)
-    write_atomic(folder / ".seconds", f"{result.seconds:.3f}\n")
-    write_atomic(folder / ".fingerprint", fingerprint)
+    write_atomic(folder / GRADING_FILE, json.dumps({"seconds": round(result.seconds, 3),
+                                                   "student_seconds": round(result.student_seconds, 3),
+                                                   "environment": result.environment}))
+    if result.status == "error":  # not final: no fingerprint, so the next run grades this student again
+        (folder / ".fingerprint").unlink(missing_ok=True)
+    else:
+        write_atomic(folder / ".fingerprint", fingerprint)
 
 
 def write_reports(out: Path, stored: Stored) -> None:
@@ -109,15 +117,16 @@ def read_results(out: Path, students: Sequence[str]) -> list[dict[str, Any]]:
     return results
 
 
-def read_seconds(out: Path, students: Sequence[str]) -> dict[str, float]:
-    """How long each listed student took to grade, when it was recorded."""
-    seconds = {}
+def read_seconds(out: Path, students: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """How each listed student was graded, when it was recorded: `seconds` in all, `student_seconds`
+    of them inside the student's own code, and the `environment` (isolation layer and versions)."""
+    found = {}
     for student in students:
         try:
-            seconds[student] = float((out / student / ".seconds").read_text())
+            found[student] = json.loads((out / student / GRADING_FILE).read_text())
         except (OSError, ValueError):
             continue
-    return seconds
+    return found
 
 
 def write_class_files(

@@ -35,6 +35,7 @@ def grade_submission(context: TestContext, pool: WorkerPool, student: str, path:
     outcomes = run_suite(context, program, pool) + grade_written(context.questions, loaded.files)
     outcomes = apply_policy(outcomes, policy_findings(assignment, loaded.files))
     result = score(assignment, student, outcomes, loaded.problems)
+    result = replace(result, student_seconds=sum(o.student_seconds for o in outcomes))
     return _timed(result, started, program.modules)
 
 

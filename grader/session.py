@@ -8,9 +8,12 @@ gets the same grade wherever it is graded.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from grader.assignment import Assignment
+from grader.environment import current_environment
 from grader.model import StudentResult
 from grader.pipeline import grade_submission
 from grader.sandbox.client import default_python
@@ -22,9 +25,9 @@ from grader.testing.runner import TestContext
 from grader.written import questions_of
 
 
-def build_context(assignment: Assignment, include_hidden: bool = True) -> TestContext:
-    """Load tests, data and reference once for a grading process."""
-    data = load_data(assignment)
+def build_context(assignment: Assignment, include_hidden: bool = True, data: dict[str, Any] | None = None) -> TestContext:
+    """Load tests, data (unless given: a cluster worker gets the client's) and reference once for a grading process."""
+    data = load_data(assignment) if data is None else data
     inject = injected_values(assignment, data)
     reference = load_reference(assignment, inject)
     return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject, questions_of(assignment))
@@ -59,7 +62,8 @@ class GradingSession:
 
     def grade(self, student: str, path: Path) -> StudentResult:
         """One hand-in, from its files to its result. Never raises for anything the student did."""
-        return grade_submission(self.context, self.pool, student, path)
+        result = grade_submission(self.context, self.pool, student, path)
+        return replace(result, environment=current_environment(self.pool.python).describe())
 
     def close(self) -> None:
         if self._pool is not None:

@@ -9,14 +9,15 @@ GRADER = Path(__file__).resolve().parent.parent / "grader"
 
 # lower layers first: a module may import only from its own layer or layers above it in this list
 LAYERS = [
-    {"model", "errors", "datasets"},
+    {"model", "errors", "datasets", "transport"},
     {"sandbox"},
-    {"archives", "assignment", "submission", "units"},
+    {"archives", "assignment", "submission", "units", "environment"},
     {"extract", "answers", "policy"},
     {"testing", "written", "scoring", "similarity"},
-    {"report", "pipeline", "outputs", "notebook_pdf", "reviews", "lms"},
+    {"report", "pipeline", "outputs", "notebook_pdf", "reviews", "lms", "session"},
+    {"executors", "canary", "cluster"},
     {"catalog", "batch", "gradescope_bundle", "lms_import"},
-    {"selfcheck", "assign", "review"},
+    {"selfcheck", "assign", "review", "kit"},
     {"cli"},
 ]
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DEMO, HERE, REPO, run_cli
+from conftest import DEMO, REPO, run_cli
+from democlass import GOOD, a_class, demo_copy
 
 from grader.assignment import load_assignment
 from grader.model import Diagnosis
@@ -26,33 +26,6 @@ from grader.model import TestOutcome as Outcome
 from grader.report.jsonout import result_json
 from grader.sandbox.client import StudentError
 from grader.scoring import score
-
-GOOD = '''
-import numpy as np
-
-def mse_grad(X, y, w):
-    return X.T @ (X @ w - y) / len(y)
-
-class Ridge:
-    def __init__(self, lam):
-        self.lam = lam
-
-    def fit(self, X, y):
-        self.w = np.linalg.solve(X.T @ X + self.lam * np.eye(X.shape[1]), X.T @ y)
-        return self
-
-    def predict(self, X):
-        return X @ self.w
-
-def fit(model, X, y):
-    model.fit(X, y)
-    return model
-
-def scaled_sum(values):
-    return SCALE * sum(values)
-
-ANSWERS = {"q1": "(w*x - y)*x"}
-'''
 
 TYPO_TEST = '''
 import pytest
@@ -96,26 +69,6 @@ def test_compares_with_the_reference(student, reference):
     """a public test that needs the reference"""
     assert student.scaled_sum([1.0]) == reference.scaled_sum([1.0])
 '''
-
-
-def demo_copy(tmp_path: Path, extra_public: str | None = None, name: str = "test_extra.py") -> Path:
-    """The demo assignment copied, its reference kept, with one more public test file."""
-    folder = tmp_path / "assignments" / "demo"
-    shutil.copytree(DEMO, folder)
-    toml = folder / "assignment.toml"
-    reference = HERE / "fixtures" / "reference" / "demo.py"
-    toml.write_text(toml.read_text().replace('total_points = 32', f'total_points = 32\nreference = "{reference}"'))
-    if extra_public is not None:
-        (folder / "tests" / "public" / name).write_text(extra_public)
-    return folder
-
-
-def a_class(tmp_path: Path, students: dict[str, str]) -> Path:
-    submissions = tmp_path / "submissions"
-    submissions.mkdir()
-    for student, source in students.items():
-        (submissions / f"{student}.py").write_text(source)
-    return submissions
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

@@ -50,7 +50,9 @@ def _ticks(text: str) -> Markup:
     return Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", str(escape(text))))
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "–"  # not decided (a student the grader failed on)
     return f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
@@ -144,13 +146,13 @@ def summary_html(
     results: Sequence[dict[str, Any]],
     ignored: Sequence[str],
     similar: Sequence[dict[str, Any]] = (),
-    seconds: dict[str, float] | None = None,
+    seconds: dict[str, dict[str, Any]] | None = None,
 ) -> str:
     """The class page: histogram, table of students, pass rates hardest first, common diagnoses."""
     results = sorted(results, key=lambda r: r["student"])
     graded = [r for r in results if r["status"] == "graded"]
     max_score = results[0]["max_score"] if results else 0
-    scores = [r["score"] for r in results]
+    scores = [r["score"] for r in results if r["status"] != "error"]  # no points were decided for `error`
     template = _environment().get_template("summary.html.j2")
     return template.render(
         title=title,
@@ -158,14 +160,17 @@ def summary_html(
         results=results,
         max_score=max_score,
         mean=sum(scores) / len(scores) if scores else 0,
-        histogram=Markup(histogram_svg(scores, max_score)) if results else "",
+        histogram=Markup(histogram_svg(scores, max_score)) if scores else "",
         task_stats=_task_stats(task_ids, graded),
         test_rates=_test_rates(graded),
         diagnoses=_common_diagnoses(graded),
-        unreadable=[r for r in results if r["status"] != "graded"],
+        unreadable=[r for r in results if r["status"] == "unreadable"],
+        failed=[r for r in results if r["status"] == "error"],
+        review=[(r["student"], t["id"]) for r in results for t in r["tasks"] if t.get("held")],
         ignored=ignored,
         similar=similar,
         seconds=seconds or {},
+        environments=Counter(str(g.get("environment") or "not recorded") for g in (seconds or {}).values()),
     )
 
 

@@ -19,7 +19,6 @@ from grader.sandbox import codec
 from grader.sandbox.client import Failure, SandboxUnavailable, StudentError, WorkerProcess
 from grader.sandbox.launcher import Limits
 
-
 _BUDGET_SPENT = "it was stopped when the test's time budget ran out (the limit for one call is {:g} s)"
 
 
@@ -56,12 +55,19 @@ class StudentSession:
         self.generation = 0
         self.deadline = float("inf")
         self.helpers: dict[str, str] = {}
+        # A student function that ran past the per-call limit once is not run again: later tests that
+        # reach it fail at once with the same `timeout` (one budget per hang, not one per test).
+        self.hung: dict[str, tuple[str, Failure]] = {}
+        self.fresh = False  # this test asked for a fresh try of functions that hung before
+        self.test_name = ""
+        self.student_seconds = 0.0  # time inside calls into the student's code, for the summary
 
     # -- lifecycle
 
-    def start_test(self, seed: int, budget: float) -> None:
+    def start_test(self, seed: int, budget: float, name: str = "", fresh: bool = False) -> None:
         """Begin a test: a fresh worker if the last one died, the test's seed, the test's deadline."""
         self.deadline = time.monotonic() + budget
+        self.test_name, self.fresh = name, fresh
         self.request({"op": "seed", "seed": seed})
 
     def close(self) -> None:
@@ -93,12 +99,20 @@ class StudentSession:
 
     # -- requests
 
-    def request(self, message: dict[str, Any], generation: int | None = None) -> Any:
-        """Send a request within the test's deadline and the per-call limit."""
+    def request(self, message: dict[str, Any], generation: int | None = None, callee: str = "") -> Any:
+        """Send a request within the test's deadline and the per-call limit.
+
+        `callee` names the student function a call reaches (`BinaryModel.backward`), so that a
+        function that hung once is not waited for again.
+        """
         if generation is not None and generation != self.generation:
             raise StudentError(
                 Failure(Diagnosis.EXCEPTION, "this object belonged to a worker that crashed earlier in the test")
             )
+        if callee in self.hung and not self.fresh:
+            where, failure = self.hung[callee]
+            raise StudentError(replace(failure, message=f"{callee} ran past its time limit earlier (in the test "
+                                       f"'{where}'), so it was not run again: {failure.message}"))
         call_limit = self.pool.limits.call_timeout
         if self.deadline - time.monotonic() <= 0:
             # the budget covers all of a test's calls together: once spent, no call gets more time
@@ -107,16 +121,24 @@ class StudentSession:
         generation = self.generation
         left = self.deadline - time.monotonic()
         timeout = max(0.001, min(call_limit, left))
+        started = time.perf_counter()
         try:
             return worker.request(message, timeout, lambda id, type_name: RemoteObject(self, generation, id, type_name))
         except StudentError as error:
-            if error.failure.diagnosis is not Diagnosis.TIMEOUT or timeout >= call_limit:
+            if error.failure.diagnosis is not Diagnosis.TIMEOUT:
+                raise
+            if timeout >= call_limit:
+                if callee:
+                    self.hung.setdefault(callee, (self.test_name, error.failure))
                 raise
             # the test's budget, not the per-call limit, ran out: say so in words that do not vary from run to run
             raise StudentError(replace(error.failure, message=_BUDGET_SPENT.format(call_limit))) from None
+        finally:
+            self.student_seconds += time.perf_counter() - started
 
     def lookup(self, module: str, name: str) -> Any:
-        return self.request({"op": "resolve", "module": module, "name": name})
+        value = self.request({"op": "resolve", "module": module, "name": name})
+        return value._named(name) if isinstance(value, RemoteObject) else value
 
     def add_helper(self, name: str, source: str) -> None:
         """Place non-secret helper code (written by the instructor) in the worker as module `name`."""
@@ -125,34 +147,49 @@ class StudentSession:
             self.worker.request({"op": "helper", "name": name, "source": source}, 30.0, None)
 
 
+_GENERIC_TYPES = frozenset({"function", "method", "builtin_function_or_method", "generator", "list", "dict",
+                            "tuple", "object", "type", "module"})
+
+
 class RemoteObject:
     """A handle to an object living in the worker; attribute access and calls go there."""
 
-    __slots__ = ("_session", "_generation", "_id", "_type")
+    __slots__ = ("_session", "_generation", "_id", "_type", "_label")
 
     def __init__(self, session: StudentSession, generation: int, id: int, type_name: str) -> None:
         object.__setattr__(self, "_session", session)
         object.__setattr__(self, "_generation", generation)
         object.__setattr__(self, "_id", id)
         object.__setattr__(self, "_type", type_name)
+        object.__setattr__(self, "_label", "")  # the student's name for it (`mse_grad`, `Ridge.fit`), when known
 
-    def _ask(self, op: str, **fields: Any) -> Any:
-        return self._session.request({"op": op, "target": self._id, **fields}, self._generation)
+    def _ask(self, op: str, callee: str = "", **fields: Any) -> Any:
+        return self._session.request({"op": op, "target": self._id, **fields}, self._generation, callee)
+
+    def _callee(self, method: str = "") -> str:
+        """The name a hang of this call is remembered by; none for anonymous generic objects."""
+        base = self._label or ("" if self._type in _GENERIC_TYPES else self._type)
+        return f"{base}.{method}" if base and method else base
+
+    def _named(self, label: str) -> RemoteObject:
+        object.__setattr__(self, "_label", label)
+        return self
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return self._ask("getattr", name=name)
+        value = self._ask("getattr", name=name)
+        return value._named(f"{self._label or self._type}.{name}") if isinstance(value, RemoteObject) else value
 
     def __setattr__(self, name: str, value: Any) -> None:
         self._ask("setattr", name=name, value=value)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._ask("call", args=list(args), kwargs=kwargs)
+        return self._ask("call", self._callee(), args=list(args), kwargs=kwargs)
 
     def call_method(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """Call a method in one round trip (also special methods, which `__getattr__` will not fetch)."""
-        return self._ask("call", method=method, args=list(args), kwargs=kwargs)
+        return self._ask("call", self._callee(method), method=method, args=list(args), kwargs=kwargs)
 
     def __iter__(self) -> Iterator[Any]:
         iterator = self.call_method("__iter__")
@@ -160,7 +197,7 @@ class RemoteObject:
             yield from iterator if isinstance(iterator, (list, tuple)) else ()
             return
         while True:
-            step = iterator._ask("next")
+            step = iterator._ask("next", self._callee("__next__"))
             if type(step) is not dict:
                 raise StudentError(Failure(Diagnosis.EXCEPTION, "the worker broke the iteration protocol"))
             if step.get("stop"):

@@ -36,6 +36,7 @@ class InstructorTest:
     points: float | None
     timeout: float | None
     order: int
+    fresh: bool = False  # @pytest.mark.fresh: run student functions again even if they hung in an earlier test
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def collect(assignment: Assignment, include_hidden: bool = True) -> Suite:
 
 # What a test may ask for by parameter name; `parametrize` adds its own names.
 FIXTURES = frozenset({"student", "reference", "data", "settings", "rng", "seed", "record", "expected"})
-MARKS = frozenset({"task", "points", "timeout", "parametrize"})
+MARKS = frozenset({"task", "points", "timeout", "parametrize", "fresh"})
 
 
 def _check_fixtures(test: InstructorTest) -> None:
@@ -195,6 +196,7 @@ def _expand(
             points=points,
             timeout=timeout,
             order=next(counter),
+            fresh="fresh" in marks,
         )
         for suffix, params in cases
     ]

@@ -87,12 +87,14 @@ def run_test(context: TestContext, test: InstructorTest, session: StudentSession
     seed = test_seed(context.assignment.id, test)
     budget = test.timeout or context.assignment.limits.test_timeout
     started = time.perf_counter()
+    student_seconds = session.student_seconds
     passed, message = True, ""
     diagnoses: tuple[Diagnosis, ...] = ()
     frames: tuple[TraceFrame, ...] = ()
     verdict: Verdict | None = None
     try:
-        session.start_test(seed, budget)
+        session.start_test(seed, budget, test.name, test.fresh)
+        student_seconds = session.student_seconds
         test.function(**_fixtures(test, context, session, needs, recorder, seed))
     except ExpectedMissing:
         raise  # the public material is out of date: the instructor's mistake, not the student's
@@ -130,6 +132,7 @@ def run_test(context: TestContext, test: InstructorTest, session: StudentSession
         traceback=tuple(frames),
         verdict=verdict,
         ident=location(test),
+        student_seconds=session.student_seconds - student_seconds,
     )
 
 
@@ -169,7 +172,8 @@ def _with_findings(
     for finding in findings:
         if finding.diagnosis in (Diagnosis.UNDEFINED_NAME, Diagnosis.SYNTAX_ERROR, Diagnosis.NOT_IMPLEMENTED):
             if finding.message not in message and (
-                finding.diagnosis in diagnoses or Diagnosis.EXCEPTION in diagnoses or not diagnoses
+                finding.diagnosis in diagnoses or Diagnosis.EXCEPTION in diagnoses or Diagnosis.NUMPY_VERSION in diagnoses
+                or not diagnoses
             ):
                 diagnoses = (*diagnoses, finding.diagnosis)
                 message = f"{message}\n{finding.message}" if message else finding.message

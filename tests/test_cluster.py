@@ -226,3 +226,17 @@ def test_a_grader_bug_that_this_handin_triggers(student):
     assert not (out / "mallory" / ".fingerprint").exists()
     for student in ("alice", "bob"):
         assert json.loads((out / student / "result.json").read_text())["status"] == "graded"
+
+
+@pytest.mark.slow
+def test_the_example_class_on_local_2_equals_minus_j_1(tmp_path):
+    """The bundled logistic_softmax class: `--cluster local:2` and `-j 1` give byte-identical result.json."""
+    examples = REPO / "examples" / "submissions"
+    runs = {}
+    for name, options in {"j1": ["-j", "1"], "dask": ["--cluster", "local:2"]}.items():
+        out = tmp_path / name
+        done = run_cli("grade", str(examples), "-a", "logistic_softmax", "-o", str(out), "-q", *options, timeout=1800)
+        assert done.returncode == 0, done.stderr
+        runs[name] = {p.parent.name: p.read_bytes() for p in out.glob("*/result.json")}
+    assert len(runs["j1"]) >= 8
+    assert runs["j1"] == runs["dask"]

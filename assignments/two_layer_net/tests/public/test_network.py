@@ -111,7 +111,7 @@ def test_toy_gradients_match_finite_differences(student):
         if float32:
             numeric = C["handout_differences"](params, X, y, 0.05, key)
         else:
-            numeric = C["finite_differences"](net, params, X, y, 0.05, key, 1e-5)
+            numeric = C["finite_differences"](student, net, params, X, y, 0.05, key, 1e-5)
         if float32:
             ok = np.linalg.norm(got - numeric) <= 1e-3 * max(1e-12, np.linalg.norm(got) + np.linalg.norm(numeric))
         else:

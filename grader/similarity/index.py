@@ -4,17 +4,19 @@ Per task, students whose normalised code has the same hash form a group; a group
 whose code is at least `MIN_NODES` large is a **cluster** (what the exact method reports as every
 pair inside it, `identical` or `renamed`). Near matches are looked for between groups, one
 representative each, among those at least `MIN_NODES_NEAR` large: candidates come from
-locality-sensitive hashing of the MinHash of each group's token bag (datasketch's `MinHashLSH`),
-a candidate whose estimated Jaccard is far below the bound is dropped, and the rest are compared
+locality-sensitive hashing of the MinHash of each group's token trigrams (datasketch's `MinHashLSH`),
+a candidate whose estimated Jaccard is far below what a near match has is dropped, and the rest are compared
 exactly with the same difflib ratio as the pairwise method (>= `NEAR_RATIO`), in both directions
 when the pairs of students need both (difflib is not quite symmetric).
 
-Recall. A near match has a token-bag Jaccard of at least 0.905 (see `signatures`). With 20 bands of 6
-rows of a 128-value MinHash, two such groups share no band with probability (1 - 0.905**6)**20 <
-2e-7, and the prefilter at an estimated Jaccard of 0.775 (5 standard deviations below 0.905 at 128
-values) drops one with probability below 1e-6; a pair at the usual ratio of a copy with a line
-changed (0.97 or more) is safer still. Unrelated code (Jaccard 0.3) becomes a candidate with
-probability 1.5%.
+Recall. Byte copies and renamed copies have equal hashes and are never missed. For a near match, two
+groups become candidates when they share one of 25 bands of 5 rows of a 128-value MinHash of their token
+trigrams: with a trigram Jaccard J they are missed with probability (1 - J**5)**25, which is below 4e-6
+for a copy with a line or two changed in 250 tokens of code (J >= 0.83), 1.1e-3 for a dozen one-token
+edits scattered through it (J = 0.75), and 0.13 at the worst case a ratio of 0.95 allows (J = 0.6; see
+`signatures`). A candidate whose estimated Jaccard is under `PREFILTER` (0.45, 3.5 standard deviations
+below 0.6) is dropped without reading its code. Unrelated code (J about 0.3) becomes a candidate with
+probability 6%, and most of those are dropped by the prefilter.
 
 Cost. Each student's signature is computed once (load, extract, normalise, hash) and read back on
 later runs while their submission's fingerprint is unchanged; only the signatures of the current task
@@ -56,8 +58,8 @@ from grader.similarity.signatures import (
 )
 from grader.submission import load
 
-BANDS, ROWS = 20, 6
-PREFILTER = 0.775
+BANDS, ROWS = 25, 5
+PREFILTER = 0.45
 SHOWN = 50  # clusters, and near matches, drawn in the summary; the rest are in similarity.json
 SHOWN_NAMES = 60  # students named in one entry of the summary
 RATIOS_FORMAT = 1
@@ -286,14 +288,15 @@ def _near_matches(task: str, groups: Sequence[_Group], texts: _Ratios) -> list[N
     sketches = [sketch(group.hashes) for group in eligible]
     for i, one in enumerate(sketches):
         index.insert(i, one, check_duplication=False)
+    values = np.stack([one.hashvalues for one in sketches])
     found = []
     for i, group in enumerate(eligible):
-        values = np.frombuffer(group.hashes, dtype="<u4")
-        for j in sorted(k for k in index.query(sketches[i]) if k > i):
-            other = eligible[j]
-            if float(np.mean(values == np.frombuffer(other.hashes, dtype="<u4"))) < PREFILTER:
-                continue
-            match = _compare(task, group, other, texts)
+        later = np.array(sorted(k for k in index.query(sketches[i]) if k > i), dtype=np.intp)
+        if not len(later):
+            continue
+        estimated = (values[later] == values[i]).mean(axis=1)
+        for j in later[estimated >= PREFILTER]:
+            match = _compare(task, group, eligible[int(j)], texts)
             if match is not None:
                 found.append(match)
     return found

@@ -2,8 +2,8 @@
 
 A student's signature holds, per task, the hash of their normalised code (equal hashes are the
 exact matches), the hash of the code as written (byte-identical or only renamed), its size in AST
-nodes, and a MinHash of the bag of its normalised tokens (only when the code is large enough for a
-near match). The texts themselves (normalised and as written, compressed) go to a second file that
+nodes, and a MinHash of the bag of its normalised token trigrams (only when the code is large enough
+for a near match). The texts themselves (normalised and as written, compressed) go to a second file that
 is read only for the few students a comparison or the summary needs.
 
     OUT/.similarity/signatures/STUDENT.json   small: read for every student on every run
@@ -14,9 +14,14 @@ sits in a layer above this one) and carry a key made of the submission's fingerp
 else the signature depends on (this format, the template's code, the tasks' needs), so a student whose
 submission did not change is neither loaded nor parsed again, and any other change recomputes it.
 
-Why a bag of tokens: difflib's `ratio` never exceeds its `quick_ratio`, which is exactly the Dice
-coefficient of the two token multisets, so a near match (ratio >= 0.95) has a multiset Jaccard of at
-least 0.95 / 1.05 = 0.905. The LSH parameters in `grader.similarity.index` are chosen for that bound.
+Why trigrams: a bag of single tokens would give a hard bound (difflib's `ratio` never exceeds its
+`quick_ratio`, the Dice coefficient of the token multisets, so a near match has a multiset Jaccard of at
+least 0.905), but normalised code shares its vocabulary (`v0`, `np`, `self`, brackets): two unrelated
+solutions score 0.7 and nearly every pair would be a candidate. Trigrams separate them (unrelated code
+about 0.3, a copy with a line or two changed 0.83 or more), and still bound a near match from below:
+each of the matching blocks difflib finds keeps its inner trigrams, which makes the trigram Jaccard of
+any pair with ratio >= 0.95 at least about 0.6 (reached only with a dozen one-token edits scattered
+through the code; see the recall figures in `grader.similarity.index`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import hashlib
 import json
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +42,8 @@ from grader.assignment import Assignment
 from grader.model import LoadedSubmission
 from grader.similarity.normalise import MIN_NODES_NEAR, Normalised, normalise_task
 
-FORMAT = 1
+FORMAT = 2
+SHINGLE = 3
 NUM_PERM = 128
 SEED = 1
 SCHEME = "affine32"
@@ -105,7 +111,7 @@ def compute(
         if code is None:
             continue
         raw_digest = hashlib.sha256(code.written.encode()).hexdigest()
-        hashes = token_bag_minhash(code.tokens) if code.nodes >= MIN_NODES_NEAR else b""
+        hashes = shingle_minhash(code.tokens) if code.nodes >= MIN_NODES_NEAR else b""
         tasks.append((task.id, TaskSignature(code.digest, raw_digest, code.nodes, hashes)))
         normalised[code.digest] = code.text
         written[raw_digest] = code.raw
@@ -117,13 +123,20 @@ def sketch(hashes: bytes) -> LeanMinHash:
     return LeanMinHash(seed=SEED, hashvalues=np.frombuffer(hashes, dtype="<u4"), scheme=SCHEME)
 
 
-def token_bag_minhash(tokens: Iterable[str]) -> bytes:
-    """MinHash of the multiset of tokens: each token tagged with how many times it came before."""
+def shingles(tokens: Sequence[str]) -> list[str]:
+    """The multiset of token trigrams, each tagged with how many times it came before (a set, for MinHash)."""
     seen: Counter[str] = Counter()
     tagged = []
-    for token in tokens:
-        tagged.append(f"{token}\x1f{seen[token]}".encode())
-        seen[token] += 1
+    for i in range(max(1, len(tokens) - SHINGLE + 1)):
+        gram = " ".join(tokens[i : i + SHINGLE])
+        tagged.append(f"{gram}\x1f{seen[gram]}")
+        seen[gram] += 1
+    return tagged
+
+
+def shingle_minhash(tokens: Sequence[str]) -> bytes:
+    """MinHash of the tagged trigrams of a token stream: NUM_PERM little-endian uint32 values."""
+    tagged = [s.encode() for s in shingles(tokens)]
     sketch = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
     sketch.update_batch(tagged)
     return np.asarray(sketch.hashvalues, dtype="<u4").tobytes()

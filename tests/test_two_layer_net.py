@@ -263,3 +263,30 @@ def test_check_on_the_reference_passes_every_public_test_without_it(student_mach
     report = run_check(REFERENCE, assignment=student_machine)
     assert report.expected_from == "store"
     assert [line.name for line in report.lines if not line.passed] == []
+
+
+# ---------------------------------------------------------------- written answers 6a and 6b
+
+
+@pytest.mark.parametrize(("qid", "answer", "right"), [
+    ("6a", r"\frac{1}{N}(\psi(z^{(3)}) - \Delta)", True),
+    ("6a", r"\frac{\psi(z^{(3)}) - \Delta}{N}", True),
+    ("6a", r"(\psi(z^{(3)}) - \Delta)/N", True),
+    ("6a", r"\frac{1}{N}\psi(z^{(3)}) - \frac{1}{N}\Delta", True),
+    ("6a", r"\frac{\partial J}{\partial z^{(3)}} = \frac{1}{N}\left(\psi(z^{(3)}) - \Delta\right)", True),
+    ("6a", "(psi(z3) - Delta) / N", True),
+    ("6a", r"\psi(z^{(3)}) - \Delta", False),  # the mean's 1/N missing
+    ("6a", r"\frac{1}{N}(\Delta - \psi(z^{(3)}))", False),
+    ("6b", r"2 \lambda W^{(1)}", True),
+    ("6b", "2 * reg * W1", True),
+    ("6b", r"2\lambda W_1", True),
+    ("6b", r"\lambda W^{(1)}", False),
+])
+def test_written_answers_accept_equivalent_forms(tmp_path, qid, answer, right):
+    from grader.submission import load
+    from grader.written import grade_written, questions_of
+
+    questions = tuple(q for q in questions_of(load_assignment(FOLDER)) if q[0].id == qid)
+    (tmp_path / "hw.py").write_text(f"ANSWERS = {{{qid!r}: {answer!r}}}\n")
+    (outcome,) = grade_written(questions, load("s", tmp_path / "hw.py").files)
+    assert outcome.passed is right, outcome.message

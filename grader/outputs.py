@@ -87,16 +87,8 @@ def rewrite_after_review(out: Path, students: Sequence[str]) -> None:
         saved = json.loads((out / CLASS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
-    results = read_results(out, saved["students"])
-    task_ids = saved["task_ids"]
-    write_atomic(out / "gradebook.csv", reviewed_gradebook_csv(task_ids, results))
-    html = summary_html(saved["title"], task_ids, results, saved["ignored"], saved["similar"],
-                        read_seconds(out, saved["students"]))
-    write_atomic(out / "summary.html", html)
-    if saved.get("pdf"):
-        from grader.report.pdf import html_to_pdf
-
-        write_atomic(out / "summary.pdf", html_to_pdf(html))
+    _write_class_pages(out, saved["title"], saved["task_ids"], read_results(out, saved["students"]), saved["ignored"],
+                       saved["similar"], bool(saved.get("pdf")))
 
 
 def remove_partial_files(out: Path) -> int:
@@ -139,14 +131,21 @@ def write_class_files(
 ) -> None:
     """The gradebook and the class summary (HTML, and PDF with --pdf), from the students' result.json files."""
     task_ids = [t.id for t in assignment.tasks]
-    write_atomic(out / "gradebook.csv", reviewed_gradebook_csv(task_ids, results))
+    # what the summary needs beyond the results, so that `grader review` can write it again after a review
     write_atomic(out / CLASS_FILE, json.dumps({"title": assignment.title, "task_ids": task_ids, "pdf": options.pdf,
                                                "students": [r["student"] for r in results], "ignored": list(ignored),
                                                "similar": list(similar)}, ensure_ascii=False))
+    _write_class_pages(out, assignment.title, task_ids, results, ignored, similar, options.pdf)
+
+
+def _write_class_pages(out: Path, title: str, task_ids: Sequence[str], results: list[dict[str, Any]],
+                       ignored: Sequence[str], similar: Sequence[dict[str, Any]], pdf: bool) -> None:
+    """gradebook.csv (with the reviewed column once something is reviewed) and summary.html (and .pdf)."""
+    write_atomic(out / "gradebook.csv", reviewed_gradebook_csv(task_ids, results))
     seconds = read_seconds(out, [r["student"] for r in results])
-    html = summary_html(assignment.title, task_ids, results, ignored, similar, seconds)
+    html = summary_html(title, task_ids, results, ignored, similar, seconds)
     write_atomic(out / "summary.html", html)
-    if options.pdf:
+    if pdf:
         from grader.report.pdf import html_to_pdf
 
         write_atomic(out / "summary.pdf", html_to_pdf(html))

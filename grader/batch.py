@@ -148,7 +148,7 @@ def grade_batch(
         errors = []
         try:
             if todo:
-                executor.start()
+                executor.start(out / ".cache")
                 check_canary(executor, assignment.id, out, f"{assignment_print}:{grader_source_hash()}")
                 for result in _with_progress(executor.run(todo), len(todo), progress):
                     graded = graded_fingerprint(fingerprints[result.student], _environment_of(result, environments))

@@ -27,6 +27,8 @@ def _grade_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--cluster", metavar="ADDRESS", help="grade on a Dask cluster: a scheduler address "
                         "(tcp://host:8786) or local:N for N local worker processes (pip install 'mlgrader[cluster]')")
+    parser.add_argument("--no-cache", action="store_true", help="compute every value of the reference and of the "
+                        "student's shared results anew (slower; for checking that the caches change no grade)")
     parser.add_argument("--require-isolation", choices=("bwrap", "unshare", "none"), default=None,
                         help="refuse to grade where the sandbox is weaker than this (on a cluster: skip such workers)")
     _python_argument(parser)
@@ -37,7 +39,7 @@ def _executor(args: argparse.Namespace, assignment: Any, jobs: int) -> Any:
     if args.cluster:
         from grader.cluster import DaskExecutor
 
-        return DaskExecutor(assignment, args.cluster, args.require_isolation)
+        return DaskExecutor(assignment, args.cluster, args.require_isolation, cache=not args.no_cache)
     from grader.environment import current_environment, meets
     from grader.executors import ForkExecutor
 
@@ -45,7 +47,7 @@ def _executor(args: argparse.Namespace, assignment: Any, jobs: int) -> Any:
     if not meets(here, args.require_isolation):
         raise UsageError(f"--require-isolation {args.require_isolation}: this machine's sandbox is "
                          f"'{here.isolation}' (apt-get install bubblewrap)")
-    return ForkExecutor(assignment, jobs)
+    return ForkExecutor(assignment, jobs, cache=not args.no_cache)
 
 
 def _python_argument(parser: argparse.ArgumentParser) -> None:

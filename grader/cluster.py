@@ -58,15 +58,17 @@ def _dask() -> Any:
 class AssignmentBundle:
     """The assignment folder, reference and template as zip bytes, plus the loaded data; named by content."""
 
-    def __init__(self, archive: bytes, data: dict[str, Any], names: dict[str, str], python: str | None = None) -> None:
+    def __init__(self, archive: bytes, data: dict[str, Any], names: dict[str, str], python: str | None = None,
+                 cache: bool = True) -> None:
         self.archive = archive
+        self.cache = cache
         self.data = data
         self.names = names  # "reference"/"template" -> top-level name inside the bundle
         self.python = python  # the sandbox interpreter the client asked for (`--python`, `[sandbox] python`)
         self.digest = hashlib.sha256(archive + (python or "").encode()).hexdigest()[:20]
 
     @classmethod
-    def build(cls, assignment: Assignment) -> AssignmentBundle:
+    def build(cls, assignment: Assignment, cache: bool = True) -> AssignmentBundle:
         buffer = io.BytesIO()
         names: dict[str, str] = {}
         with zipfile.ZipFile(buffer, "w") as bundle:
@@ -76,7 +78,7 @@ class AssignmentBundle:
                 if path is not None and path.exists():
                     bundle.writestr(zipfile.ZipInfo(f"{role}.zip", (1980, 1, 1, 0, 0, 0)), pack(path))
                     names[role] = path.name
-        return cls(buffer.getvalue(), load_data(assignment), names, assignment.python)
+        return cls(buffer.getvalue(), load_data(assignment), names, assignment.python, cache)
 
     def install(self, root: Path) -> Assignment:
         """Unpack under `root` and load the assignment with its reference and template in the bundle."""
@@ -127,7 +129,7 @@ def install(bundle: AssignmentBundle, local_directory: Path) -> None:
     root = local_directory / f"grader-{bundle.digest}"
     shutil.rmtree(root, ignore_errors=True)
     assignment = bundle.install(root)
-    session = GradingSession(build_context(assignment, data=bundle.data))
+    session = GradingSession(build_context(assignment, data=bundle.data, cache=bundle.cache))
     _INSTALLED[bundle.digest] = (session, threading.Lock())
 
 
@@ -158,8 +160,10 @@ def worker_environment(python: str | None) -> dict[str, str]:
 class DaskExecutor:
     """Grades on a Dask cluster: `tcp://host:8786`, or `local:N` for a `LocalCluster` of N processes."""
 
-    def __init__(self, assignment: Assignment, address: str, require_isolation: str | None = None) -> None:
+    def __init__(self, assignment: Assignment, address: str, require_isolation: str | None = None,
+                 cache: bool = True) -> None:
         self.assignment = assignment
+        self.cache = cache
         self.address = address
         self.require_isolation = require_isolation
         self._cluster: Any = None
@@ -201,9 +205,9 @@ class DaskExecutor:
                              f"{', '.join(weakest)}); install bubblewrap on the workers")
         return tuple(dict.fromkeys(self._workers.values()))
 
-    def start(self) -> None:
+    def start(self, cache_dir: Path) -> None:
         self._client.run_on_scheduler(_set_allowed_failures, ALLOWED_FAILURES)
-        self._bundle = AssignmentBundle.build(self.assignment)
+        self._bundle = AssignmentBundle.build(self.assignment, self.cache)
         self._client.register_plugin(_plugin_class()(self._bundle), name=f"grader-{self._bundle.digest}")
 
     def canary(self) -> tuple[StudentResult | None, StudentResult | None]:

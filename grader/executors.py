@@ -25,6 +25,7 @@ from grader.errors import ConfigError, GraderError
 from grader.model import StudentResult
 from grader.sandbox.client import default_python
 from grader.session import GradingSession, grader_failure
+from grader.testing.expected import ExpectedValues
 
 RETRIES = 1  # a hand-in whose grading process died is tried once more; a second death is an `error`
 
@@ -44,8 +45,12 @@ class Executor(Protocol):
         """What the hand-ins will be graded with (part of each student's fingerprint)."""
         ...
 
-    def start(self) -> None:
-        """Load what grading needs (tests, data, reference); called only when there is work."""
+    def start(self, cache_dir: Path) -> None:
+        """Load what grading needs (tests, data, reference); called only when there is work.
+
+        `cache_dir` (in the output folder) keeps what is worth keeping between runs: the
+        reference's values, so that a resumed batch does not compute them again.
+        """
         ...
 
     def canary(self) -> tuple[StudentResult | None, StudentResult | None]:
@@ -62,9 +67,11 @@ class Executor(Protocol):
 class LocalExecutor:
     """One hand-in after the other, in this process."""
 
-    def __init__(self, assignment: Assignment) -> None:
+    def __init__(self, assignment: Assignment, cache: bool = True) -> None:
         self.assignment = assignment
+        self.cache = cache
         self._session: GradingSession | None = None
+        self._cache_file: Path | None = None
 
     @property
     def session(self) -> GradingSession:
@@ -75,14 +82,24 @@ class LocalExecutor:
     def environments(self) -> tuple[GradingEnvironment, ...]:
         return (current_environment(self.assignment.python or default_python()),)
 
-    def start(self) -> None:
+    def start(self, cache_dir: Path) -> None:
         # built here first so that a broken test file, question or reference stops the batch with its message
-        self._session = GradingSession.for_assignment(self.assignment)
+        self._session = GradingSession.for_assignment(self.assignment, cache=self.cache)
+        self._cache_file = cache_dir / "expected.npz"
+        self._expected().load_cache(self._cache_file)
 
     def canary(self) -> tuple[StudentResult | None, StudentResult | None]:
         reference, template = self.assignment.reference, self.assignment.template
-        return (self.session.grade("reference", reference) if reference is not None else None,
-                self.session.grade("template", template) if template is not None and template.exists() else None)
+        results = (self.session.grade("reference", reference) if reference is not None else None,
+                   self.session.grade("template", template) if template is not None and template.exists() else None)
+        if self._cache_file is not None:  # the reference ran every test: every value it gave is kept
+            self._expected().save_cache(self._cache_file)
+        return results
+
+    def _expected(self) -> ExpectedValues:
+        expected = self.session.context.expected
+        assert expected is not None
+        return expected
 
     def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]:
         for job in jobs:
@@ -107,8 +124,8 @@ def grade_or_error(session: GradingSession, job: Job) -> StudentResult:
 class ForkExecutor(LocalExecutor):
     """`jobs` grading processes forked from this one, each handed one hand-in at a time."""
 
-    def __init__(self, assignment: Assignment, jobs: int, retries: int = RETRIES) -> None:
-        super().__init__(assignment)
+    def __init__(self, assignment: Assignment, jobs: int, retries: int = RETRIES, cache: bool = True) -> None:
+        super().__init__(assignment, cache)
         self.jobs = max(1, jobs)
         self.retries = retries
 

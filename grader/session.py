@@ -25,12 +25,15 @@ from grader.testing.runner import TestContext
 from grader.written import questions_of
 
 
-def build_context(assignment: Assignment, include_hidden: bool = True, data: dict[str, Any] | None = None) -> TestContext:
+def build_context(
+    assignment: Assignment, include_hidden: bool = True, data: dict[str, Any] | None = None, cache: bool = True
+) -> TestContext:
     """Load tests, data (unless given: a cluster worker gets the client's) and reference once for a grading process."""
     data = load_data(assignment) if data is None else data
     inject = injected_values(assignment, data)
     reference = load_reference(assignment, inject)
-    return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject, questions_of(assignment))
+    return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject, questions_of(assignment),
+                       cache=cache)
 
 
 def new_pool(assignment: Assignment) -> WorkerPool:
@@ -46,8 +49,8 @@ class GradingSession:
         self._pool: WorkerPool | None = None
 
     @classmethod
-    def for_assignment(cls, assignment: Assignment, include_hidden: bool = True) -> GradingSession:
-        return cls(build_context(assignment, include_hidden))
+    def for_assignment(cls, assignment: Assignment, include_hidden: bool = True, cache: bool = True) -> GradingSession:
+        return cls(build_context(assignment, include_hidden, cache=cache))
 
     @property
     def assignment(self) -> Assignment:

@@ -35,13 +35,23 @@ def scaled_sum(values):
 ANSWERS = {"q1": "(w*x - y)*x"}
 '''
 
-def demo_copy(tmp_path: Path, extra_public: str | None = None, name: str = "test_extra.py") -> Path:
-    """The demo assignment copied, its reference kept, with one more public test file."""
+def demo_copy(tmp_path: Path, extra_public: str | None = None, name: str = "test_extra.py",
+              extra_reference: str = "", extra_needs: tuple[str, ...] = ()) -> Path:
+    """The demo assignment copied with its reference, plus one more public test file and, for it, more
+    reference code and more names the task `scaled` needs."""
     folder = tmp_path / "assignments" / "demo"
     shutil.copytree(DEMO, folder)
     toml = folder / "assignment.toml"
     reference = HERE / "fixtures" / "reference" / "demo.py"
-    toml.write_text(toml.read_text().replace('total_points = 32', f'total_points = 32\nreference = "{reference}"'))
+    if extra_reference:
+        copied = tmp_path / "reference" / "demo.py"
+        copied.parent.mkdir(parents=True, exist_ok=True)
+        copied.write_text(reference.read_text() + extra_reference)
+        reference = copied
+    text = toml.read_text().replace('total_points = 32', f'total_points = 32\nreference = "{reference}"')
+    if extra_needs:
+        text = text.replace('needs = ["scaled_sum"]', f'needs = {["scaled_sum", *extra_needs]!r}'.replace("'", '"'))
+    toml.write_text(text)
     if extra_public is not None:
         (folder / "tests" / "public" / name).write_text(extra_public)
     return folder

@@ -81,3 +81,96 @@ def test_the_summary_shows_time_in_student_code_beside_the_total(tmp_path):
         "none" in slow_record["environment"]
     summary = (out / "summary.html").read_text()
     assert "in student code" in summary and slow_record["environment"].split(" · ")[0] in summary
+
+
+SHARED_TESTS = '''
+import numpy as np
+import pytest
+
+
+def trained(student):
+    return student.expensive(3)
+
+
+@pytest.mark.task("scaled")
+@pytest.mark.points(1)
+def test_first_asks(student, shared):
+    """the first test computes the shared result"""
+    value = shared("trained weights", lambda: trained(student))
+    assert value["calls"] == 1
+    value["weights"][:] = 0.0  # a test that changes what it got changes nothing for the next
+
+
+@pytest.mark.task("scaled")
+@pytest.mark.points(1)
+def test_second_gets_a_copy(student, shared):
+    """the second test gets the same result, untouched"""
+    value = shared("trained weights", lambda: trained(student))
+    assert value["calls"] == 1
+    assert np.all(value["weights"] != 0.0)
+
+
+@pytest.mark.task("scaled")
+@pytest.mark.points(1)
+def test_a_failure_is_shared_too(student, shared):
+    """a failing computation fails every test that asks, with one message"""
+    shared("broken", lambda: student.expensive(-1))
+'''
+
+EXPENSIVE = '''
+import numpy as np
+
+CALLS = [0]
+
+def expensive(n):
+    CALLS[0] += 1
+    if n < 0:
+        raise ValueError("n must not be negative")
+    return {"calls": CALLS[0], "weights": np.random.normal(size=n)}
+'''
+SHARED_STUDENT = GOOD + EXPENSIVE
+
+
+def _shared_demo(tmp_path):
+    return load_assignment(demo_copy(tmp_path, SHARED_TESTS, extra_reference=EXPENSIVE, extra_needs=("expensive",)))
+
+
+def test_the_shared_fixture_computes_once_per_handin_and_hands_out_copies(tmp_path):
+    session = GradingSession.for_assignment(_shared_demo(tmp_path))
+    handin = tmp_path / "student.py"
+    handin.write_text(SHARED_STUDENT)
+    try:
+        result = session.grade("student", handin)
+    finally:
+        session.close()
+    tests = {t.name: t for t in _tests_of(result, "scaled")}
+    assert tests["the first test computes the shared result"].passed, tests
+    assert tests["the second test gets the same result, untouched"].passed, tests
+    failed = tests["a failing computation fails every test that asks, with one message"]
+    assert not failed.passed and "n must not be negative" in failed.message
+
+
+def test_without_the_caches_the_shared_result_is_computed_in_every_test(tmp_path):
+    session = GradingSession.for_assignment(_shared_demo(tmp_path), cache=False)
+    handin = tmp_path / "student.py"
+    handin.write_text(SHARED_STUDENT)
+    try:
+        result = session.grade("student", handin)
+    finally:
+        session.close()
+    second = next(t for t in _tests_of(result, "scaled") if t.name == "the second test gets the same result, untouched")
+    assert not second.passed  # computed again: the student's counter says 2 (the check above proves the cache)
+
+
+def test_caches_change_no_verdict_on_the_example_class(tmp_path):
+    """The bundled logistic_softmax class with and without the caches: byte-identical result.json."""
+    from conftest import REPO
+
+    runs = {}
+    for name, extra in {"cached": [], "uncached": ["--no-cache"]}.items():
+        out = tmp_path / name
+        done = run_cli("grade", str(REPO / "examples" / "submissions"), "-a", "logistic_softmax", "-o", str(out),
+                       "-q", "-j", "2", *extra, timeout=1800)
+        assert done.returncode == 0, done.stderr
+        runs[name] = {p.parent.name: p.read_bytes() for p in out.glob("*/result.json")}
+    assert len(runs["cached"]) >= 8 and runs["cached"] == runs["uncached"]

@@ -81,7 +81,7 @@ def collect(assignment: Assignment, include_hidden: bool = True) -> Suite:
 
 
 # What a test may ask for by parameter name; `parametrize` adds its own names.
-FIXTURES = frozenset({"student", "reference", "data", "settings", "rng", "seed", "record", "expected"})
+FIXTURES = frozenset({"student", "reference", "data", "settings", "rng", "seed", "record", "expected", "shared"})
 MARKS = frozenset({"task", "points", "timeout", "parametrize", "fresh"})
 
 

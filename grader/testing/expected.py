@@ -104,11 +104,27 @@ def restore(array: np.ndarray) -> Any:
 class ExpectedValues:
     """Computes from the reference and records, or reads the store: one per grading process."""
 
-    def __init__(self, reference: Any, stored: Mapping[str, np.ndarray], store: Path) -> None:
+    def __init__(self, reference: Any, stored: Mapping[str, np.ndarray], store: Path, cache: bool = True) -> None:
         self.reference = reference
         self.stored = dict(stored)
         self.store = store
         self.recorded: dict[str, np.ndarray] = {}
+        # Values computed from the reference, kept for the next student: a value depends on its test and
+        # key only (the contract that lets the store carry it to students' machines), never on the hand-in.
+        self.cache_enabled = cache
+        self.cache: dict[str, np.ndarray] = {}
+
+    def save_cache(self, path: Path) -> None:
+        """Keep what was computed, so that a resumed batch does not compute the reference's values again."""
+        if self.cache_enabled and self.cache:
+            write_store(path, self.cache)
+
+    def load_cache(self, path: Path) -> None:
+        if self.cache_enabled:
+            try:
+                self.cache.update(read_store(path))
+            except ConfigError:
+                pass  # a damaged cache is recomputed, never trusted
 
     @property
     def live(self) -> bool:
@@ -120,10 +136,13 @@ class ExpectedValues:
         def expected(key: str, compute: Callable[[Any], Any]) -> Any:
             full = f"{test_ident}::{key}"
             if self.live:
-                value = as_storable(compute(self.reference), full)
+                cached = self.cache.get(full) if self.cache_enabled else None
+                value = cached if cached is not None else as_storable(compute(self.reference), full)
+                if self.cache_enabled:
+                    self.cache[full] = value
                 if record:
                     self.recorded[full] = value
-                return restore(value)
+                return restore(value.copy())  # a copy: a test that changes it in place changes nothing shared
             if full not in self.stored:
                 raise ExpectedMissing(f"{self.store}: no stored value for {full!r}; the instructor refreshes "
                                       "the store with `grader assign ASSIGNMENT`")

@@ -28,6 +28,7 @@ from grader.testing.checks import CheckFailed
 from grader.testing.collect import InstructorTest, Suite, location
 from grader.testing.expected import ExpectedMissing, ExpectedValues, read_store, store_path
 from grader.testing.fixtures import Recorder, ReferenceNamespace
+from grader.testing.shared import SharedResults
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,13 @@ class TestContext:
     inject: Mapping[str, Any]
     questions: tuple[tuple[QuestionSpec, Question], ...] = ()
     expected: ExpectedValues | None = None  # default: from the reference if loaded, else the store
+    cache: bool = True  # keep the reference's values for the next student (off: `grade --no-cache`)
 
     def __post_init__(self) -> None:
         if self.expected is None:
             store = store_path(self.assignment.public_tests)
             values = {} if self.reference is not None else read_store(store)
-            object.__setattr__(self, "expected", ExpectedValues(self.reference, values, store))
+            object.__setattr__(self, "expected", ExpectedValues(self.reference, values, store, self.cache))
 
 
 # Errors a test raises when a value is not what it expected: a result of the wrong type, shape or
@@ -74,14 +76,17 @@ def test_seed(assignment_id: str, test: InstructorTest) -> int:
 def run_suite(context: TestContext, program: Program, pool: WorkerPool) -> tuple[TestOutcome, ...]:
     """Every test of the suite against one program; a fresh worker after any crash."""
     session = StudentSession(program, pool, dict(context.inject))
+    shared = SharedResults(session, context.cache)
     try:
-        return tuple(run_test(context, test, session) for test in context.suite.tests)
+        return tuple(run_test(context, test, session, shared) for test in context.suite.tests)
     finally:
         session.close()
 
 
-def run_test(context: TestContext, test: InstructorTest, session: StudentSession) -> TestOutcome:
-    """One test, with its fixtures, seed and time budget."""
+def run_test(
+    context: TestContext, test: InstructorTest, session: StudentSession, shared: SharedResults | None = None
+) -> TestOutcome:
+    """One test, with its fixtures, seed and time budget; `shared` holds the hand-in's shared results."""
     needs = context.assignment.task(test.task).needs
     recorder = Recorder()
     seed = test_seed(context.assignment.id, test)
@@ -95,7 +100,8 @@ def run_test(context: TestContext, test: InstructorTest, session: StudentSession
     try:
         session.start_test(seed, budget, test.name, test.fresh)
         student_seconds = session.student_seconds
-        test.function(**_fixtures(test, context, session, needs, recorder, seed))
+        shared = shared or SharedResults(session, context.cache)
+        test.function(**_fixtures(test, context, session, needs, recorder, seed, shared))
     except ExpectedMissing:
         raise  # the public material is out of date: the instructor's mistake, not the student's
     except CheckFailed as failure:
@@ -143,9 +149,11 @@ def _fixtures(
     needs: tuple[str, ...],
     recorder: Recorder,
     seed: int,
+    shared: SharedResults,
 ) -> dict[str, Any]:
     wanted = inspect.signature(test.function).parameters
     available: dict[str, Any] = {
+        "shared": shared.fixture(test.ident, seed),
         "student": StudentNamespace(session, needs),
         "reference": context.reference,
         "data": context.data,

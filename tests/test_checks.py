@@ -210,3 +210,54 @@ def test_a_scalar_accuracy_is_never_called_scaled():
     with pytest.raises(CheckFailed) as failed:  # a scalar loss N times too large still says 1/N
         assert_close(0.6 * 32, 0.6, name="the loss", batch_size=32)
     assert failed.value.diagnoses == (Diagnosis.SCALED,) and "1/N" in failed.value.message
+
+
+def _softmax_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(20, 785))
+    Y = np.eye(10)[rng.integers(0, 10, size=20)]
+    w = rng.normal(scale=0.05, size=(785, 10))
+
+    def loss(v):
+        z = X @ v
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        return float(-np.mean(np.sum(Y * np.log(p), axis=1)))
+
+    z = X @ w
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return loss, X.T @ (p - Y) / len(X), w
+
+
+def test_a_large_gradient_is_checked_along_sampled_directions_not_7850_coordinates():
+    loss, grad, w = _softmax_problem()
+    calls = []
+
+    def counted(v):
+        calls.append(1)
+        return loss(v)
+
+    check_gradient(counted, grad, w)
+    assert len(calls) <= 2 * 48, len(calls)  # instead of 2 * 7,850
+
+
+@pytest.mark.parametrize("entry", [0, 1234, 4321, 7849])
+def test_a_gradient_wrong_in_one_entry_of_7850_is_still_caught(entry):
+    """The sampled check's strength: an error in any single entry fails it, as the full check would."""
+    loss, grad, w = _softmax_problem()
+    wrong = grad.copy().reshape(-1)
+    wrong[entry] += 5e-4 * np.linalg.norm(grad)  # relative error about 2.5e-4 > the tolerance 1e-4
+    numeric = numeric_gradient(loss, w)
+    full = np.linalg.norm(wrong.reshape(grad.shape) - numeric) / (np.linalg.norm(wrong) + np.linalg.norm(numeric))
+    assert full > 1e-4  # the exhaustive check fails it: so must the sampled one
+    with pytest.raises(CheckFailed) as failed:
+        check_gradient(loss, wrong.reshape(grad.shape), w)
+    assert "does not match finite differences" in failed.value.message
+
+
+def test_a_large_wrong_gradient_keeps_the_full_checks_diagnosis():
+    loss, grad, w = _softmax_problem()
+    with pytest.raises(CheckFailed) as failed:
+        check_gradient(loss, -grad, w, batch_size=20)
+    assert failed.value.diagnoses == (Diagnosis.SIGN_FLIPPED,)

@@ -192,3 +192,92 @@ def test_as_array_reads_numbers_and_refuses_the_rest():
     assert as_array(np.array([1, 2], dtype=np.int32)).dtype == np.float64
     for value in ("1", None, [1, "a"], np.array(["a"]), np.array([object()], dtype=object), {1: 2}):
         assert as_array(value) is None
+
+
+# ---------------------------------------------------------------- edges each branch depends on
+
+
+def test_the_negative_of_all_ones_is_sign_flipped():
+    assert why(-np.ones(3), np.ones(3)).diagnoses == (SIGN,)
+    assert why(-np.ones((2, 2)), np.ones((2, 2))).diagnoses == (SIGN,)
+
+
+def test_a_transpose_is_named_for_matrices_only():
+    cube = right((2, 3, 2), seed=5)
+    explanation = why(cube.transpose(), cube)  # the same shape reversed, but a 3-d array has no "transpose"
+    assert explanation is not None and TRANSPOSED not in explanation.diagnoses
+
+
+def test_a_regularization_term_of_all_ones_is_recognised():
+    want = right((3, 2))
+    assert why(want - np.ones((3, 2)), want, regularization=np.ones((3, 2))).diagnoses == (REG,)
+
+
+def test_a_single_number_is_scaled_only_by_the_batch_size():
+    want = 1.7
+    for got in (want / 32, -want / 32, want * 32):
+        explanation = why(got, want, batch_size=32)
+        assert explanation is not None and SCALED in explanation.diagnoses, got
+    for got in (want * 0.05, want * 3, want * 1.5, want * 2):  # two numbers always differ by some factor
+        explanation = why(got, want, batch_size=32)
+        assert explanation is not None and explanation.diagnoses == (), got
+    assert why(want * 3, want).diagnoses == ()
+
+
+def test_factors_near_the_batch_size_or_two_are_described_as_plain_factors():
+    want = right()
+    message = why(0.05 * want, want, batch_size=32).message
+    assert "it is 0.05 times the right result (in size)" in message
+    assert "it is 1.5 times the right result (in size)" in why(1.5 * want, want).message
+    assert "it is 1.5 times the right result (in size)" in why(1.5 * want, want, batch_size=32).message
+
+
+def test_the_default_name_is_the_result_and_a_non_number_names_its_type():
+    assert why(-right(), right()).message.startswith("the result has the wrong sign")
+    assert why("3", 3.0).message == "the result should be a number or an array, but it is a str"
+
+
+def test_one_expected_number_against_several_is_a_wrong_shape():
+    assert why([1.0, 2.0, 3.0], [1.0]).diagnoses == (SHAPE,)
+    assert why([1.0], [1.0, 2.0]).diagnoses == (SHAPE,)
+
+
+def test_without_a_ratio_no_sign_or_factor_is_named():
+    want = right()
+    for got in (-want, 2 * want, want + 1):
+        explanation = why(got, want, ratio=False)
+        error = float(np.max(np.abs(got - want)))
+        assert explanation.diagnoses == ()
+        assert explanation.message == f"the result is wrong: it differs from the right result by {error:.3g}"
+    assert why(want, want, ratio=False) is None
+
+
+def test_as_array_keeps_the_shape_of_a_list_of_arrays_and_reads_an_empty_list():
+    assert as_array([np.array([1.0]), np.array([2.0])]).shape == (2, 1)
+    assert as_array([np.array(1.0), np.array([2.0])]).tolist() == [1.0, 2.0]  # mixed 0-d and 1-element: numbers
+    assert as_array([]).shape == (0,)
+    assert why([], []) is None
+
+
+def test_as_array_reads_nesting_30_deep_and_refuses_40():
+    def deep(levels):
+        value = 1.0
+        for _ in range(levels):
+            value = [value]
+        return value
+
+    assert as_array(deep(30)).shape == (1,) * 30
+    assert as_array(deep(40)) is None
+
+
+def test_lowest_precision_finds_the_least_precise_float_anywhere_in_the_result():
+    from grader.testing.diagnose import lowest_precision
+
+    f16, f32, f64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+    assert lowest_precision(np.zeros(2, dtype=np.float32)) == f32
+    assert lowest_precision([np.float64(1.0), np.zeros(2, dtype=np.float32)]) == f32
+    assert lowest_precision([np.zeros(1), (np.float16(1.0),), np.float32(2.0)]) == f16
+    assert lowest_precision(np.zeros(2, dtype=np.complex64)) == f32
+    assert lowest_precision(np.complex128(1j)) == f64
+    assert lowest_precision([1, 2.0, True, np.int32(3)]) == f64
+    assert lowest_precision([]) == f64

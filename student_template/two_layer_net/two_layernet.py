@@ -59,7 +59,7 @@ class TwoLayerNet:
         W2, b2 = self.params["W2"], self.params["b2"]
         N = X.shape[0]
 
-        # TODO: the forward pass: z2, a2 = relu(z2), the scores z3 and the softmax psi(z3) (task 1)
+        # TODO: the forward pass z2, a2 = relu(z2), z3, psi(z3); with y None return psi(z3) (task 1)
         raise NotImplementedError
 
         # TODO: the loss: mean cross-entropy plus reg * (sum W1^2 + sum W2^2) (task 2)

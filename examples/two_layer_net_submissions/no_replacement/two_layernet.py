@@ -59,7 +59,7 @@ class TwoLayerNet:
         W2, b2 = self.params["W2"], self.params["b2"]
         N = X.shape[0]
 
-        ### BEGIN SOLUTION: the forward pass: z2, a2 = relu(z2), the scores z3 and the softmax psi(z3) (task 1)
+        ### BEGIN SOLUTION: the forward pass z2, a2 = relu(z2), z3, psi(z3); with y None return psi(z3) (task 1)
         z2 = X.dot(W1) + b1
         a2 = np.maximum(z2, 0.0)
         z3 = a2.dot(W2) + b2

@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from grader.model import Record
 
-from grader.model import Record  # noqa: E402
 
-plt.rcParams["svg.hashsalt"] = "grader"  # the same figure gives the same SVG bytes
+@functools.cache
+def _pyplot() -> Any:
+    """matplotlib, imported on the first plot (a run with nothing to draw never pays for it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.hashsalt"] = "grader"  # the same figure gives the same SVG bytes
+    return plt
 
 
 def _svg(figure: Any) -> str:
     """The figure as an <img> holding SVG: ids inside stay private to the figure, in HTML and PDF alike."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(figure)
+    _pyplot().close(figure)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     return f'<img class="plot" alt="" src="data:image/svg+xml;base64,{data}">'
 
@@ -32,7 +39,7 @@ def images_svg(record: Record) -> str:
     shape: tuple[int, ...] = tuple(record.payload.get("shape", (28, 28)))  # type: ignore[arg-type]
     rows = [(label, np.asarray(values, dtype=float)) for label, values in groups.items()]
     columns = max((len(v) for _, v in rows), default=1)
-    figure, axes = plt.subplots(len(rows), columns, figsize=(columns * 0.9, len(rows) * 1.0), squeeze=False)
+    figure, axes = _pyplot().subplots(len(rows), columns, figsize=(columns * 0.9, len(rows) * 1.0), squeeze=False)
     for row, (label, images) in enumerate(rows):
         for column in range(columns):
             ax = axes[row][column]
@@ -49,7 +56,7 @@ def images_svg(record: Record) -> str:
 def series_svg(record: Record) -> str:
     """Curves against a shared x axis, one line per label (student, reference)."""
     payload = record.payload
-    figure, ax = plt.subplots(figsize=(4.2, 2.8))
+    figure, ax = _pyplot().subplots(figsize=(4.2, 2.8))
     x = np.asarray(payload.get("x", []), dtype=float)
     for label, values in dict(payload.get("lines", {})).items():  # type: ignore[call-overload]
         ax.plot(x, np.asarray(values, dtype=float), marker="o", label=label)
@@ -74,7 +81,7 @@ def record_svg(record: Record) -> str | None:
 
 def histogram_svg(scores: list[float], max_score: float) -> str:
     """The class's score histogram."""
-    figure, ax = plt.subplots(figsize=(5, 2.6))
+    figure, ax = _pyplot().subplots(figsize=(5, 2.6))
     ax.hist(scores, bins=[float(b) for b in np.linspace(0, max_score or 1, 11)], color="#4c72b0", edgecolor="white")
     ax.set_xlabel("score")
     ax.set_ylabel("students")

@@ -8,6 +8,7 @@ are one decision; code tests by verdict, diagnoses and message (numbers set asid
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -202,7 +203,8 @@ def load_board(out: Path) -> Board:
     if not out.is_dir():
         raise GraderError(f"{out} is not a folder of grades (run `grade` first)")
     stored = {}
-    for folder in sorted(p for p in out.iterdir() if p.is_dir()):
+    current = _current_students(out)
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and (current is None or p.name in current)):
         found = _cached_stored(folder / ".review.json", _mtime(folder / ".review.json"))
         if found is not None:
             stored[found.result.student] = found
@@ -224,6 +226,14 @@ def load_board(out: Path) -> Board:
     folders = {s.assignment_folder for s in stored.values()}
     questions, manual = _questions(next(iter(folders))) if len(folders) == 1 else ({}, {})
     return Board(out, stored, reviews, tuple(items), questions, manual)
+
+
+def _current_students(out: Path) -> set[str] | None:
+    """The students of the last `grade` run (a folder left from a student no longer handed in is not reviewed)."""
+    try:
+        return {str(s) for s in json.loads((out / ".class.json").read_text(encoding="utf-8"))["students"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _mtime(path: Path) -> int:

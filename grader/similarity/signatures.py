@@ -56,7 +56,7 @@ class TaskSignature:
     digest: str  # sha256 of the normalised code: equal digests are exact matches
     written: str  # sha256 of the code as written: equal means byte for byte the same
     nodes: int
-    hashes: bytes  # NUM_PERM little-endian uint32 MinHash values of the token bag; empty below MIN_NODES_NEAR
+    hashes: bytes  # NUM_PERM little-endian uint32 MinHash values of the token trigrams; empty below MIN_NODES_NEAR
 
 
 @dataclass(frozen=True)

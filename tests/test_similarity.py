@@ -155,7 +155,7 @@ def test_pairs_for_summary_is_plain_data(pairs: tuple[SimilarPair, ...]) -> None
     rows = pairs_for_summary(pairs)
     assert len(rows) == len(pairs)
     row = rows[0]
-    assert set(row) == {"type", "task", "students", "more_students", "kind", "score", "nodes", "code", "lines"}
+    assert set(row) == {"type", "task", "tasks", "students", "more_students", "kind", "score", "nodes", "code", "lines"}
     assert row["students"] == [[pairs[0].student_a], [pairs[0].student_b]]
     assert all(isinstance(left, str) and isinstance(right, str) for left, right in row["lines"])
 
@@ -296,6 +296,13 @@ def test_hashed_method_matches_pairwise_on_the_example_class(
     report = similar_code(assignment, entries, _fingerprints_of_folders(entries), tmp_path, write_atomic)
     assert _hashed(report) == [(p.task, p.student_a, p.student_b, p.kind, round(p.score, 9)) for p in pairs]
     assert {s for c in report.clusters for s in c.students} == {"ada", "ada_copy", "ada_renamed"}
+    # 4b, 4c and 4e need the same functions: the same students with the same code, drawn once
+    rows = [r for r in report.summary_rows() if r["type"] == "cluster"]
+    merged = next(r for r in rows if "4b" in r["tasks"])
+    assert {"4b", "4c", "4e"} <= set(merged["tasks"])
+    assert len(rows) < len(report.clusters) == len(assignment.tasks)
+    html = summary_html(assignment.title, [t.id for t in assignment.tasks], [], [], similar=report.summary_rows())
+    assert "tasks " + ", ".join(merged["tasks"]) in html
 
 
 def _fingerprints_of_folders(entries: list[tuple[str, Path]]) -> dict[str, str]:

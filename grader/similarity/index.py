@@ -31,7 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from datasketch import MinHashLSH
@@ -65,6 +65,7 @@ SHOWN_NAMES = 60  # students named in one entry of the summary
 RATIOS_FORMAT = 1
 
 Loader = Callable[[str, Path], LoadedSubmission]
+_Entry = TypeVar("_Entry", "Cluster", "NearMatch")
 Writer = Callable[[Path, str], None]
 
 
@@ -75,6 +76,7 @@ class Cluster:
     task: str
     nodes: int
     writings: tuple[tuple[str, ...], ...]  # students with byte-identical code, largest group first
+    shown: str = ""  # digest of the code as the first of them wrote it: equal across tasks, one summary entry
 
     @property
     def students(self) -> tuple[str, ...]:
@@ -97,6 +99,7 @@ class NearMatch:
     group_b: tuple[str, ...]
     score: float  # the ratio with group_a's code first (0 when not needed or below the bounds)
     score_reverse: float  # with group_b's code first
+    shown: tuple[str, str] = ("", "")  # digests of the two codes as written: equal across tasks, one entry
 
     @property
     def best(self) -> float:
@@ -153,22 +156,37 @@ class SimilarityReport:
         }
 
     def summary_rows(self) -> list[dict[str, Any]]:
-        """What the class summary draws: the largest clusters and closest near matches, then how many more."""
+        """What the class summary draws: the largest clusters and closest near matches, then how many more.
+
+        Entries that differ only by task (the same students, the same code: tasks that need the same
+        functions) are drawn once, naming every task.
+        """
+        clusters = _by_task(self.clusters, lambda c: (c.students, c.shown or c.task))
+        near = _by_task(self.near, lambda m: (m.group_a, m.group_b, m.shown if all(m.shown) else m.task))
         rows: list[dict[str, Any]] = []
-        for c in self.clusters[:SHOWN]:
+        for c, tasks in clusters[:SHOWN]:
             shown = c.writings[0][0]
-            rows.append({"type": "cluster", "task": c.task, "kind": c.kind, "nodes": c.nodes, "size": len(c.students),
-                         "students": list(c.students[:SHOWN_NAMES]), "more_students": max(0, len(c.students) - SHOWN_NAMES),
-                         "writings": len(c.writings), "shown": shown, "code": self.code.get((shown, c.task), "")})
-        for m in self.near[:SHOWN]:
-            rows.append({"type": "near", "task": m.task, "score": round(m.best, 3), "nodes": m.nodes,
-                         "students": [list(m.group_a[:SHOWN_NAMES]), list(m.group_b[:SHOWN_NAMES])],
+            rows.append({"type": "cluster", "task": ", ".join(tasks), "tasks": tasks, "kind": c.kind, "nodes": c.nodes,
+                         "size": len(c.students), "students": list(c.students[:SHOWN_NAMES]),
+                         "more_students": max(0, len(c.students) - SHOWN_NAMES), "writings": len(c.writings),
+                         "shown": shown, "code": self.code.get((shown, tasks[0]), "")})
+        for m, tasks in near[:SHOWN]:
+            rows.append({"type": "near", "task": ", ".join(tasks), "tasks": tasks, "score": round(m.best, 3),
+                         "nodes": m.nodes, "students": [list(m.group_a[:SHOWN_NAMES]), list(m.group_b[:SHOWN_NAMES])],
                          "more_students": [max(0, len(g) - SHOWN_NAMES) for g in (m.group_a, m.group_b)],
-                         "code": [self.code.get((m.group_a[0], m.task), ""), self.code.get((m.group_b[0], m.task), "")]})
-        hidden_clusters, hidden_near = max(0, len(self.clusters) - SHOWN), max(0, len(self.near) - SHOWN)
+                         "code": [self.code.get((m.group_a[0], tasks[0]), ""), self.code.get((m.group_b[0], tasks[0]), "")]})
+        hidden_clusters, hidden_near = max(0, len(clusters) - SHOWN), max(0, len(near) - SHOWN)
         if hidden_clusters or hidden_near:
             rows.append({"type": "more", "clusters": hidden_clusters, "near": hidden_near, "file": "similarity.json"})
         return rows
+
+
+def _by_task(entries: Sequence[_Entry], key: Callable[[_Entry], Any]) -> list[tuple[_Entry, list[str]]]:
+    """The entries with equal keys merged into the first of them, with the tasks of all, in the entries' order."""
+    merged: dict[Any, tuple[_Entry, list[str]]] = {}
+    for entry in entries:
+        merged.setdefault(key(entry), (entry, []))[1].append(entry.task)
+    return list(merged.values())
 
 
 def similar_code(
@@ -194,7 +212,9 @@ def similar_code(
     for task in assignment.tasks:
         groups = _groups(task.id, signatures.values)
         clusters.extend(
-            Cluster(task.id, g.nodes, g.writings()) for g in groups if len(g.members) > 1 and g.nodes >= MIN_NODES
+            Cluster(task.id, g.nodes, g.writings(), g.written_by(g.writings()[0][0]))
+            for g in groups
+            if len(g.members) > 1 and g.nodes >= MIN_NODES
         )
         near.extend(_near_matches(task.id, groups, texts))
     texts.save()
@@ -258,6 +278,10 @@ class _Group:
     hashes: bytes
     members: list[tuple[str, str]]  # (student, digest of the code as written), in student order
 
+    def written_by(self, student: str) -> str:
+        """The digest of the code as this member wrote it."""
+        return next(written for member, written in self.members if member == student)
+
     def writings(self) -> tuple[tuple[str, ...], ...]:
         by_written: dict[str, list[str]] = {}
         for student, written in self.members:
@@ -310,7 +334,8 @@ def _compare(task: str, a: _Group, b: _Group, texts: _Ratios) -> NearMatch | Non
     backward = texts.ratio((group_b[0], b.digest), (group_a[0], a.digest)) if group_b[0] < group_a[-1] else 0.0
     if max(forward, backward) < NEAR_RATIO:
         return None
-    return NearMatch(task, min(a.nodes, b.nodes), group_a, group_b, forward, backward)
+    shown = (a.written_by(group_a[0]), b.written_by(group_b[0]))
+    return NearMatch(task, min(a.nodes, b.nodes), group_a, group_b, forward, backward, shown)
 
 
 class _Ratios:
@@ -368,10 +393,10 @@ def _shown_code(
     wanted: dict[str, set[str]] = {}
     for row in report.summary_rows():
         if row["type"] == "cluster":
-            wanted.setdefault(row["shown"], set()).add(row["task"])
+            wanted.setdefault(row["shown"], set()).add(row["tasks"][0])
         elif row["type"] == "near":
             for group in row["students"]:
-                wanted.setdefault(group[0], set()).add(row["task"])
+                wanted.setdefault(group[0], set()).add(row["tasks"][0])
     code: dict[tuple[str, str], str] = {}
     for student in wanted:
         written_of = dict(signatures[student].tasks)

@@ -142,6 +142,7 @@ def pairs_for_summary(pairs: Sequence[SimilarPair]) -> list[dict[str, Any]]:
         {
             "type": "near",
             "task": p.task,
+            "tasks": [p.task],
             "students": [[p.student_a], [p.student_b]],
             "more_students": [0, 0],
             "kind": p.kind,

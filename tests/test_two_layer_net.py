@@ -39,7 +39,7 @@ EXPECTED: dict[str, dict[str, tuple[float, set[str]]]] = {
     "single_file": {},  # one .py with an ANSWERS dict and a __main__ driver
     "notebook": {},  # the class in a cell; driver, plots, %matplotlib and the starter's helpers not run
     # neural_net.py; xrange from past.builtins; tqdm; unused torch and gradient_check imports;
-    # Delta built by a loop; softmax over axis 0 with transposes; ReLU in place on a copy
+    # Delta built by a loop; softmax over axis 0 with transposes; ReLU in place on the aliased z2
     "other_edition": {},
     "float32": {},  # loss, gradients and parameters in float32
     "renamed": {"6a": (0, {"wrong_answer"}), "6b": (0, {"wrong_answer"})},  # Two_LayerNet.py

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from grader.model import ModuleCode, StudentResult, TestResult, TraceFrame
+from grader.report.digest import ClassDigest, digest
 from grader.report.hints import hint
 from grader.report.mathsvg import math_markup, render_math_in_markdown_html
 from grader.report.plots import histogram_svg, record_svg
@@ -143,30 +144,46 @@ def _repeated_messages(result: StudentResult) -> dict[tuple[str, str], str]:
 def summary_html(
     title: str,
     task_ids: Sequence[str],
-    results: Sequence[dict[str, Any]],
+    results: Iterable[dict[str, Any]] | ClassDigest,
     ignored: Sequence[str],
     similar: Sequence[dict[str, Any]] = (),
     seconds: dict[str, dict[str, Any]] | None = None,
 ) -> str:
-    """The class page: histogram, table of students, pass rates hardest first, common diagnoses."""
-    results = sorted(results, key=lambda r: r["student"])
-    graded = [r for r in results if r["status"] == "graded"]
-    max_score = results[0]["max_score"] if results else 0
-    scores = [r["score"] for r in results if r["status"] != "error"]  # no points were decided for `error`
+    """The class page: histogram, table of students, pass rates hardest first, common diagnoses.
+
+    `results` is the students' result.json objects (any iterable, walked once) or their digest.
+    """
+    return "".join(summary_html_chunks(title, task_ids, results, ignored, similar, seconds))
+
+
+def summary_html_chunks(
+    title: str,
+    task_ids: Sequence[str],
+    results: Iterable[dict[str, Any]] | ClassDigest,
+    ignored: Sequence[str],
+    similar: Sequence[dict[str, Any]] = (),
+    seconds: dict[str, dict[str, Any]] | None = None,
+) -> Iterator[str]:
+    """`summary_html` piece by piece, for writing a big class's page without holding it whole."""
+    found = results if isinstance(results, ClassDigest) else digest(results)
+    rows = found.rows
+    graded = [r for r in rows if r["status"] == "graded"]
+    max_score = rows[0]["max_score"] if rows else 0
+    scores = [r["score"] for r in rows if r["status"] != "error"]  # no points were decided for `error`
     template = _environment().get_template("summary.html.j2")
-    return template.render(
+    return template.generate(
         title=title,
         task_ids=task_ids,
-        results=results,
+        results=rows,
         max_score=max_score,
         mean=sum(scores) / len(scores) if scores else 0,
         histogram=Markup(histogram_svg(scores, max_score)) if scores else "",
         task_stats=_task_stats(task_ids, graded),
-        test_rates=_test_rates(graded),
-        diagnoses=_common_diagnoses(graded),
-        unreadable=[r for r in results if r["status"] == "unreadable"],
-        failed=[r for r in results if r["status"] == "error"],
-        review=[(r["student"], t["id"]) for r in results for t in r["tasks"] if t.get("held")],
+        test_rates=_test_rates(found),
+        diagnoses=_common_diagnoses(found),
+        unreadable=[r for r in rows if r["status"] == "unreadable"],
+        failed=[r for r in rows if r["status"] == "error"],
+        review=[(r["student"], t["id"]) for r in rows for t in r["tasks"] if t.get("held")],
         ignored=ignored,
         similar=similar,
         seconds=seconds or {},
@@ -189,25 +206,12 @@ def _task_stats(task_ids: Sequence[str], results: Sequence[dict[str, Any]]) -> l
     return rows
 
 
-def _test_rates(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    passed: Counter[tuple[str, str]] = Counter()
-    seen: Counter[tuple[str, str]] = Counter()
-    for result in results:
-        for task in result["tasks"]:
-            for test in task["tests"]:
-                key = (task["id"], test["name"])
-                seen[key] += 1
-                passed[key] += bool(test["passed"])
-    rows = [{"task": k[0], "name": k[1], "rate": passed[k] / seen[k]} for k in seen]
+def _test_rates(found: ClassDigest) -> list[dict[str, Any]]:
+    rows = [{"task": k[0], "name": k[1], "rate": found.passed[k] / found.seen[k]} for k in found.seen]
     return sorted(rows, key=lambda row: (row["rate"], row["task"], row["name"]))
 
 
-def _common_diagnoses(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    counts: Counter[tuple[str, str]] = Counter()
-    for result in results:
-        for task in result["tasks"]:
-            codes = {d for test in task["tests"] for d in test["diagnoses"]}
-            counts.update((task["id"], code) for code in codes)
-    total = len(results) or 1
-    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:20]
+def _common_diagnoses(found: ClassDigest) -> list[dict[str, Any]]:
+    total = found.graded or 1
+    ordered = sorted(found.diagnoses.items(), key=lambda item: (-item[1], item[0]))[:20]
     return [{"task": t, "code": c, "share": n / total} for (t, c), n in ordered]

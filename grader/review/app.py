@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from grader.batch import output_lock
 from grader.errors import OutputLocked
-from grader.outputs import rewrite_after_review
+from grader.outputs import pdfs_behind, rewrite_after_review, write_pdf_from_html
 from grader.report.hints import hint
 from grader.report.html import _code_listing, _figures
 from grader.report.mathsvg import math_markup
@@ -64,6 +64,8 @@ class ReviewApp:
         self.csrf = hmac.new(self.token.encode(), b"csrf", hashlib.sha256).hexdigest()
         self.env = _environment()
         self.write_lock = threading.Lock()
+        self.pdfs = PdfFollower(self.out)
+        self.pdfs.start()  # PDFs a review (or a server stopped midway) left behind their HTML
         load_board(self.out)  # a folder that cannot be reviewed stops the command before it serves anything
         routes = [
             Route("/", self.index),
@@ -228,7 +230,34 @@ class ReviewApp:
                 reviews = merged(reviews, (Review(s, task, test, points, comment, stamp,
                                                   board.stored[s].fingerprint) for s in students))
             save_reviews(self.out, reviews)
-            rewrite_after_review(self.out, students)
+            rewrite_after_review(self.out, students, pdf=False)  # PDFs take a second each: written behind
+        self.pdfs.wake.set()
+
+
+class PdfFollower(threading.Thread):
+    """Writes, one at a time and in the background, the PDFs that are older than their HTML page.
+
+    A save on the page rewrites JSON, CSV and HTML at once; a PDF takes WeasyPrint a second or more,
+    which a group of a hundred students must not wait for. A PDF left behind (the server stopped
+    midway) is found again by its date at the next start.
+    """
+
+    def __init__(self, out: Path) -> None:
+        super().__init__(name="review-pdfs", daemon=True)
+        self.out = out
+        self.wake = threading.Event()
+        self.wake.set()
+
+    def run(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            for pdf in pdfs_behind(self.out):
+                try:
+                    write_pdf_from_html(pdf)
+                # a page WeasyPrint cannot draw, a folder that went away: the others are still written
+                except Exception:  # noqa: BLE001
+                    continue
 
 
 def _title(board: Board) -> str:

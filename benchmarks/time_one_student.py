@@ -12,10 +12,10 @@ import statistics
 import time
 from pathlib import Path
 
-from grader.batch import build_context, new_pool
 from grader.catalog import find_assignment
 from grader.extract import extract
 from grader.sandbox.client import WorkerProcess
+from grader.session import build_context, new_pool
 from grader.submission import load
 from grader.testing.runner import run_suite
 

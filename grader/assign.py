@@ -188,8 +188,8 @@ def freeze_expected(assignment: Assignment, write: bool = True) -> tuple[Path | 
     Returns the store's path (None when no public test asks for a value) and whether it was
     (with write=False: would be) changed. The reference must pass every public test.
     """
-    from grader.batch import build_context, new_pool
     from grader.pipeline import grade_submission
+    from grader.session import build_context, new_pool
 
     context = replace(build_context(assignment, include_hidden=False), questions=())
     assert context.expected is not None and assignment.reference is not None

@@ -33,11 +33,7 @@ from grader.outputs import (
     write_student_files,
 )
 from grader.report.files import write_atomic
-from grader.session import build_context, new_pool
-from grader.similarity import similar_code
 from grader.submission import discover
-
-__all__ = ["BatchReport", "build_context", "new_pool", "grade_batch", "default_jobs", "submission_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -158,6 +154,8 @@ def grade_batch(
         finally:
             executor.close()
         results = read_results(out, [s for s, _ in entries])
+        from grader.similarity import similar_code
+
         similar = similar_code(assignment, entries, fingerprints, out, write_atomic).summary_rows()
         write_class_files(out, assignment, results, [p.name for p in ignored], options, similar)
     return BatchReport(tuple(j.student for j in todo), tuple(skipped), tuple(p.name for p in ignored), out,

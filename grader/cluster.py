@@ -33,7 +33,8 @@ from grader.errors import UsageError
 from grader.executors import Job, grade_or_error
 from grader.model import StudentResult
 from grader.sandbox.client import default_python
-from grader.session import GradingSession, build_context, grader_failure
+from grader.scoring import grader_failure
+from grader.session import GradingSession, build_context
 from grader.testing.fixtures import load_data
 from grader.transport import pack, unpack
 

@@ -17,15 +17,18 @@ from dataclasses import dataclass
 from multiprocessing import connection, get_context
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from grader.assignment import Assignment
 from grader.environment import GradingEnvironment, current_environment
 from grader.errors import ConfigError, GraderError
 from grader.model import StudentResult
 from grader.sandbox.client import default_python
-from grader.session import GradingSession, grader_failure
-from grader.testing.expected import ExpectedValues
+from grader.scoring import grader_failure
+
+if TYPE_CHECKING:  # the session brings the tests, sympy and the reference: imported when there is work
+    from grader.session import GradingSession
+    from grader.testing.expected import ExpectedValues
 
 RETRIES = 1  # a hand-in whose grading process died is tried once more; a second death is an `error`
 
@@ -84,6 +87,8 @@ class LocalExecutor:
 
     def start(self, cache_dir: Path) -> None:
         # built here first so that a broken test file, question or reference stops the batch with its message
+        from grader.session import GradingSession
+
         self._session = GradingSession.for_assignment(self.assignment, cache=self.cache)
         self._cache_file = cache_dir / "expected.npz"
         self._expected().load_cache(self._cache_file)

@@ -106,3 +106,8 @@ def shown(value: float) -> float | int:
     """Points as they are shown and stored: rounded once, to 1e-6, an integer when whole."""
     rounded = round(value, 6)
     return int(rounded) if rounded == int(rounded) else rounded
+
+
+def grader_failure(assignment: Assignment, student: str, reason: str) -> StudentResult:
+    """The result of a hand-in the grader failed on: status `error`, no points decided, the reason recorded."""
+    return score(assignment, student, (), (reason,), "error")

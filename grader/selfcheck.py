@@ -166,8 +166,8 @@ def _student_id(handin: Path) -> str:
 
 def run_check(handin: Path, task: str | None = None, assignment: str | Assignment | None = None) -> SelfCheck:
     """The public tests (of one task, or all) on a notebook, module or folder, as the grader runs them."""
-    from grader.batch import build_context, new_pool
     from grader.pipeline import grade_submission
+    from grader.session import build_context, new_pool
 
     if not handin.exists():
         raise UsageError(f"{handin} does not exist")

@@ -18,7 +18,6 @@ from grader.model import StudentResult
 from grader.pipeline import grade_submission
 from grader.sandbox.client import default_python
 from grader.sandbox.proxy import WorkerPool
-from grader.scoring import score
 from grader.testing.collect import collect
 from grader.testing.fixtures import injected_values, load_data, load_reference
 from grader.testing.runner import TestContext
@@ -72,8 +71,3 @@ class GradingSession:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
-
-
-def grader_failure(assignment: Assignment, student: str, reason: str) -> StudentResult:
-    """The result of a hand-in the grader failed on: status `error`, no points decided, the reason recorded."""
-    return score(assignment, student, (), (reason,), "error")

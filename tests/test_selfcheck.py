@@ -16,10 +16,10 @@ from conftest import REPO, run_cli
 
 from grader.assign import freeze_expected, public_material, template_path
 from grader.assignment import Assignment, load_assignment
-from grader.batch import build_context, new_pool
 from grader.model import Diagnosis
 from grader.pipeline import grade_submission
 from grader.selfcheck import SelfCheck, run_check
+from grader.session import build_context, new_pool
 from grader.submission import discover
 from grader.testing.collect import collect
 

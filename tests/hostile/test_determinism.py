@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 from grader.assignment import load_assignment
-from grader.batch import build_context, new_pool
 from grader.pipeline import grade_submission
 from grader.report.jsonout import result_json
+from grader.session import build_context, new_pool
 
 from .classroom import DEMO, SUBMISSIONS, grade_command, grade_environment
 

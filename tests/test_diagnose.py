@@ -281,3 +281,10 @@ def test_lowest_precision_finds_the_least_precise_float_anywhere_in_the_result()
     assert lowest_precision(np.complex128(1j)) == f64
     assert lowest_precision([1, 2.0, True, np.int32(3)]) == f64
     assert lowest_precision([]) == f64
+    half = np.float16(1.0)
+    for _ in range(20):
+        half = [half]
+    assert lowest_precision(half) == f16  # found 20 levels deep
+    for _ in range(20):
+        half = [half]
+    assert lowest_precision(half) == f64  # 40 levels deep is past the recursion guard: not looked at

@@ -13,7 +13,8 @@ one token changed (near matches). Then, each in a fresh process so that its peak
 - new, first run: `similar_code` with an empty output folder (every student loaded once, signatures stored);
 - new, rerun: `similar_code` again on the same folder with nothing changed (no student loaded).
 
-Prints seconds, peak RSS (the process's own, from getrusage) and the size of the summary's similar-code
+Prints seconds, peak RSS (the process's own, from getrusage, taken before the benchmark lists every pair
+to check that both methods agree) and the size of the summary's similar-code
 section for each, the ratios old/new, and the same for a class of N identical copies (where every pair
 matches, which is what made summary.html grow to tens of megabytes).
 """
@@ -195,15 +196,16 @@ def _child(mode: str, assignment_folder: Path, submissions: Path, out: Path) -> 
         pairs = find_similar(assignment, [(s, load(s, p)) for s, p in entries], template)
         rows = pairs_for_summary(pairs)
         seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         keys = [(p.task, p.student_a, p.student_b, p.kind, round(p.score, 6)) for p in pairs]
     else:
         fingerprints = {s: f"{p.stat().st_mtime_ns}-{p.stat().st_size}" for s, p in entries}
         report = similar_code(assignment, entries, fingerprints, out, write_atomic)
         rows = report.summary_rows()
         seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the check's own pair list
         keys = [(t, a, b, k, round(x, 6)) for t, a, b, k, x in report.pairs()] if len(entries) <= 2000 else []
     html = summary_html(assignment.title, [t.id for t in assignment.tasks], [], [], similar=rows)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     digest = hashlib.sha256(json.dumps(keys).encode()).hexdigest()[:12] if keys or len(entries) <= 2000 else "-"
     return {"seconds": seconds, "peak_mb": peak, "html_kb": len(html.encode()) / 1024, "pairs": len(keys),
             "digest": digest}

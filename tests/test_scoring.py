@@ -156,3 +156,10 @@ def test_a_hand_in_the_grader_failed_on_is_in_error_with_its_reason(assignment):
     result = grader_failure(assignment, "ada", "the grading process died (SIGKILL)")
     assert (result.student, result.status, result.errors) == ("ada", "error", ("the grading process died (SIGKILL)",))
     assert result.score == 0 and result.max_score == 45 and [t.tests for t in result.tasks] == [(), (), ()]
+
+
+def test_a_task_is_worth_what_its_tests_are_worth(assignment):
+    with_question = score(assignment, "ada", (outcome("x"), outcome("y"), outcome("q", weight=2.0, is_question=True)))
+    assert with_question.tasks[0].max_score == 34 and with_question.tasks[0].score == 34
+    under = score(assignment, "ada", (outcome("x", weight=5.0), outcome("w", task="b", weight=4.0)))
+    assert [t.max_score for t in under.tasks] == [5, 4, 3]

@@ -17,6 +17,12 @@ Example (every key but `schema_version`, `id`, `title` and `tasks` is optional):
     python = ""              # interpreter for workers (a venv's bin/python, relative to this folder, or
                              # a name on PATH), which needs numpy; default: the grader's own
     preload = ["numpy"]      # imported before the worker says it is ready
+    provide = {"past.builtins" = "shims/past_builtins.py"}   # modules every worker holds (see below)
+
+    `provide` maps a module name to a file of the assignment folder: instructor code (standard library
+    and numpy only) placed in the student's worker, in this order, before the student's code first
+    runs, so that `import NAME` finds it there. It stands in for packages that hand-ins import but the
+    worker does not hold (`from past.builtins import xrange`); a package `a.b` needs `a` provided first.
 
     [settings]               # free-form values the tests read (`settings` fixture)
     l2_convention = "lambda"
@@ -59,7 +65,7 @@ _TOP_KEYS = {
     "schema_version", "id", "title", "total_points", "reference", "template", "data",
     "sandbox", "settings", "inject", "tasks", "questions", "tests",
 }
-_SANDBOX_KEYS = {"call_timeout", "test_timeout", "memory_mb", "cpu_seconds", "python", "preload"}
+_SANDBOX_KEYS = {"call_timeout", "test_timeout", "memory_mb", "cpu_seconds", "python", "preload", "provide"}
 _TASK_KEYS = {"id", "title", "points", "needs", "forbidden"}
 _QUESTION_KEYS = {
     "id", "task", "kind", "points", "expected", "tolerance", "accepted", "options", "symbols",
@@ -111,6 +117,7 @@ class Assignment:
     public_tests: Path
     hidden_tests: Path
     total_points: float
+    provide: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # module name -> source
 
     @property
     def needs(self) -> tuple[str, ...]:
@@ -192,6 +199,7 @@ def _validate(raw: dict[str, Any], folder: Path, path: Path) -> Assignment:
         limits=limits,
         python=checked_python(sandbox["python"], folder, f"{where}: sandbox.python") if sandbox.get("python") else None,
         preload=tuple(sandbox.get("preload", ["numpy"])),
+        provide=_provided(sandbox.get("provide", {}), folder, where),
         settings=MappingProxyType(dict(raw.get("settings", {}))),
         inject=MappingProxyType(dict(inject)),
         reference=_path(raw, "reference", folder, where, folder.parent.parent / "reference" / ident),
@@ -268,6 +276,19 @@ def _questions(raw: Any, task_ids: set[str], where: str) -> tuple[QuestionSpec, 
         questions.append(QuestionSpec(_string(entry, "id", where, prefix), task, kind,
                                       _number(entry, "points", where, None, prefix), MappingProxyType(extra)))
     return tuple(questions)
+
+
+def _provided(table: Any, folder: Path, where: str) -> Mapping[str, str]:
+    """`[sandbox] provide`: module name -> the source of a file inside the assignment folder."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: sandbox.provide maps module names to files of the assignment folder")
+    sources = {}
+    for name, relative in table.items():
+        target = (folder / str(relative)).resolve()
+        if not isinstance(relative, str) or not target.is_relative_to(folder) or not target.is_file():
+            raise ConfigError(f"{where}: sandbox.provide.{name} = {relative!r} is not a file of the assignment folder")
+        sources[name] = target.read_text(encoding="utf-8")
+    return MappingProxyType(sources)
 
 
 def _reject_unknown(table: Any, allowed: set[str], where: str, prefix: str) -> None:

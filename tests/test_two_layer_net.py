@@ -255,14 +255,15 @@ def test_check_on_the_untouched_template_fails_every_public_test_as_not_implemen
     template = template_path(load_assignment(FOLDER))
     shutil.copytree(template, tmp_path / "handin")
     report = run_check(tmp_path / "handin", assignment=student_machine)
-    assert report.expected_from == "store" and report.lines and report.passed == 0
-    assert [line.name for line in report.lines if Diagnosis.NOT_IMPLEMENTED not in line.diagnoses] == []
+    lines = [(line.name, line.passed, line.diagnoses, line.message[:300]) for line in report.lines]
+    assert report.expected_from == "store" and report.lines and report.passed == 0, lines
+    assert [line.name for line in report.lines if Diagnosis.NOT_IMPLEMENTED not in line.diagnoses] == [], lines
 
 
 def test_check_on_the_reference_passes_every_public_test_without_it(student_machine):
     report = run_check(REFERENCE, assignment=student_machine)
     assert report.expected_from == "store"
-    assert [line.name for line in report.lines if not line.passed] == []
+    assert [(line.name, line.message[:300]) for line in report.lines if not line.passed] == []
 
 
 # ---------------------------------------------------------------- written answers 6a and 6b
@@ -290,3 +291,19 @@ def test_written_answers_accept_equivalent_forms(tmp_path, qid, answer, right):
     (tmp_path / "hw.py").write_text(f"ANSWERS = {{{qid!r}: {answer!r}}}\n")
     (outcome,) = grade_written(questions, load("s", tmp_path / "hw.py").files)
     assert outcome.passed is right, outcome.message
+
+
+# ---------------------------------------------------------------- [sandbox] provide
+
+
+def test_provided_modules_are_files_of_the_assignment_folder(tmp_path):
+    """The stand-ins for `past.builtins` and `tqdm` come from the TOML; a path outside the folder is refused."""
+    assignment = load_assignment(FOLDER)
+    assert list(assignment.provide) == ["past", "past.builtins", "tqdm"]
+    assert "xrange = _builtins.range" in assignment.provide["past.builtins"]
+    shutil.copytree(FOLDER, tmp_path / ASSIGNMENT)
+    toml = tmp_path / ASSIGNMENT / "assignment.toml"
+    toml.write_text(toml.read_text().replace('"tqdm" = "shims/tqdm.py"', '"tqdm" = "../tqdm.py"'))
+    (tmp_path / "tqdm.py").write_text("")
+    with pytest.raises(ConfigError, match=r"sandbox\.provide\.tqdm = '\.\./tqdm\.py'"):
+        load_assignment(tmp_path / ASSIGNMENT)

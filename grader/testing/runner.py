@@ -76,6 +76,8 @@ def test_seed(assignment_id: str, test: InstructorTest) -> int:
 def run_suite(context: TestContext, program: Program, pool: WorkerPool) -> tuple[TestOutcome, ...]:
     """Every test of the suite against one program; a fresh worker after any crash."""
     session = StudentSession(program, pool, dict(context.inject))
+    for name, source in context.assignment.provide.items():  # `[sandbox] provide`: before any student code runs
+        session.add_helper(name, source)
     shared = SharedResults(session, context.cache)
     try:
         return tuple(run_test(context, test, session, shared) for test in context.suite.tests)

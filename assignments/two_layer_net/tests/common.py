@@ -20,52 +20,11 @@ HARNESS_SOURCE = (HERE / "harness.py").read_text(encoding="utf-8")
 NEED = "two_layernet|neural_net|*:TwoLayerNet"
 PARAMS = ("W1", "b1", "W2", "b2")
 
-# What the grading environment provides for the other edition's Python 2 habits and for
-# progress bars: `from past.builtins import xrange` (the `future` package) and `tqdm`.
-# The worker holds only the standard library and numpy, so these small stand-ins are placed
-# in it before the student's module first runs (unused imports are dropped by extraction anyway).
-PAST_SOURCE = '''"""Stand-in for the `future` package's `past`, in the grading worker."""
-'''
-PAST_BUILTINS_SOURCE = '''"""Stand-in for `past.builtins`: the Python 2 names a starter uses."""
-import builtins as _builtins
-import functools as _functools
-import sys as _sys
-
-xrange = _builtins.range
-basestring = str
-unicode = str
-long = int
-unichr = chr
-reduce = _functools.reduce
-raw_input = _builtins.input
-
-
-def range(*args):
-    return list(_builtins.range(*args))
-
-
-_sys.modules["past"].builtins = _sys.modules[__name__]
-'''
-TQDM_SOURCE = '''"""Stand-in for `tqdm` in the grading worker: the iterable itself, no progress bar."""
-
-
-def tqdm(iterable=None, *args, **kwargs):
-    return iterable if iterable is not None else []
-
-
-def trange(*args, **kwargs):
-    return range(*args)
-'''
-
-
 # ---------------------------------------------------------------- the student's network
 
 
 def net_class(student):
-    """The student's TwoLayerNet class, with the stand-ins for `past` and `tqdm` in its worker first."""
-    student.helper("past", PAST_SOURCE)
-    student.helper("past.builtins", PAST_BUILTINS_SOURCE)
-    student.helper("tqdm", TQDM_SOURCE)
+    """The student's TwoLayerNet class (the worker holds the stand-ins of `[sandbox] provide` already)."""
     return student.get(NEED)
 
 

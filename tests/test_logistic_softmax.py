@@ -67,7 +67,7 @@ def examples(tmp_path_factory) -> dict[str, dict]:
     return grade(EXAMPLES, tmp_path_factory.mktemp("ls_examples") / "out")
 
 
-@pytest.mark.parametrize("student", ["ada", "grace"])
+@pytest.mark.parametrize("student", ["ada", "grace", "float32_student"])
 def test_correct_students_get_full_marks_on_code(examples, student):
     assert code_failures(examples[student]) == {}
 
@@ -103,3 +103,19 @@ def test_syntax_error_in_task3a(examples):
 
 def test_untouched_template_scores_zero(examples):
     assert examples["margaret"]["score"] == 0
+
+
+def test_float32_student_gets_full_marks_on_code_with_its_float32_gradients(examples):
+    """Its gradients are float32 (errors of 1e-8 to 4e-7 that rtol=1e-6, atol=1e-9 used to fail)."""
+    result = examples["float32_student"]
+    assert code_failures(result) == {}
+    assert result["score"] == 96  # no report: the two written answers of 1a and 1b
+
+
+def test_numpy1_student_is_told_numpy_version_where_numpy_2_removed_its_api(examples):
+    result = examples["numpy1_student"]
+    failed = code_failures(result)
+    assert set(failed) == {"2a", "2b", "2d", "3a"}, failed
+    for tests in failed.values():
+        assert all(t["diagnoses"] == ["numpy_version"] for t in tests), tests
+    assert result["score"] == 77

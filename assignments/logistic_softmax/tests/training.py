@@ -3,6 +3,12 @@
 Only numpy: the student's classes come in as arguments. `train` sets the module globals
 X_train, Y_train, X_val, Y_val that the starter's `validation_step` reads, in the module
 that defines the trainer's `validation_step`, to the arrays it passes to the trainer.
+
+Each helper isolates one task, so that no bug is charged twice: `train_steps` drives the
+student's `train_step` (2b, 3b) with a fixed loop and a correct model, never through the
+student's `BaseTrainer.train` (2d) or `batch_loader` (2e); `scripted_stop` runs the
+student's `BaseTrainer.train` (2d) with a correct `batch_loader`; `plain_descent` trains
+`L2Only` (4b-4e), the student's L2 term on a correct data gradient.
 """
 
 import numpy as np
@@ -63,8 +69,63 @@ def scripted_stop(base_cls, losses, num_epochs=60):
 
     X, Y = np.zeros((50, 785)), np.zeros((50, 1))
     trainer = Scripted(_Model(), 0.1, 10, False, X, Y, X[:10], Y[:10])
-    _, val_history = trainer.train(num_epochs)
+    with _correct_batch_loader(base_cls):
+        _, val_history = trainer.train(num_epochs)
     return {"validations": len(seen), "recorded": len(val_history["loss"])}
+
+
+def batch_loader(X, Y, batch_size, shuffle=False, drop_last=True):
+    """The handout's batch_loader, in order (early stopping's tests must not depend on task 2e)."""
+    count = len(X) // batch_size if drop_last else -(-len(X) // batch_size)
+    for i in range(count):
+        yield X[i * batch_size : (i + 1) * batch_size], Y[i * batch_size : (i + 1) * batch_size]
+
+
+class _Utils:
+    """Stands for the student's `utils` module inside `BaseTrainer.train` while a scripted run lasts."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        return batch_loader if name == "batch_loader" else getattr(self._module, name)
+
+
+class _correct_batch_loader:
+    """Within the block, `BaseTrainer.train` reaches this module's batch_loader, however it imported it."""
+
+    def __init__(self, base_cls):
+        train = getattr(base_cls, "train", None)
+        self.globals = getattr(train, "__globals__", None)
+        self.saved = {}
+
+    def __enter__(self):
+        g = self.globals
+        if g is None:
+            return self
+        if "batch_loader" in g:
+            self.saved["batch_loader"] = g["batch_loader"]
+            g["batch_loader"] = batch_loader
+        if "utils" in g and hasattr(g["utils"], "batch_loader"):
+            self.saved["utils"] = g["utils"]
+            g["utils"] = _Utils(g["utils"])
+        return self
+
+    def __exit__(self, *exc):
+        if self.globals is not None:
+            self.globals.update(self.saved)
+        return False
+
+
+def train_steps(trainer_cls, model, learning_rate, batch_size, X_train, Y_train, num_epochs):
+    """The student's `train_step` driven by a fixed loop over in-order batches; the trained weights."""
+    X_val, Y_val = X_train[:batch_size], Y_train[:batch_size]
+    set_validation_globals(trainer_cls, X_train, Y_train, X_val, Y_val)
+    trainer = trainer_cls(model, learning_rate, batch_size, False, X_train, Y_train, X_val, Y_val)
+    for _ in range(num_epochs):
+        for X_batch, Y_batch in batch_loader(X_train, Y_train, batch_size):
+            trainer.train_step(X_batch, Y_batch)
+    return np.array(model.w, dtype=float)
 
 
 class BinaryModel:
@@ -102,6 +163,37 @@ class SoftmaxModel:
 
     def backward(self, X, outputs, targets):
         self.grad = -(X.T @ (targets - outputs)) / X.shape[0] + self.l2_reg_lambda * self.w
+
+    def zero_grad(self):
+        self.grad = None
+
+
+class L2Only:
+    """A correct softmax model whose gradient carries the student's L2 term and nothing else of theirs.
+
+    grad = the handout's data gradient + (student(lambda).grad - student(0).grad), both
+    student models fed the handout's outputs: 4b-4e see the L2 term (task 4a) only, not a
+    mistake in the data gradient (1b) or in forward (3a).
+    """
+
+    def __init__(self, model_cls, l2_reg_lambda):
+        self.with_l2 = model_cls(l2_reg_lambda)
+        self.without = model_cls(0.0)
+        self.correct = SoftmaxModel(0.0)
+        self.w = np.zeros((785, 10))
+        self.grad = None
+
+    def forward(self, X):
+        self.correct.w = self.w
+        return self.correct.forward(X)
+
+    def backward(self, X, outputs, targets):
+        grads = []
+        for model in (self.correct, self.with_l2, self.without):
+            model.w = self.w.copy()
+            model.backward(X, outputs, targets)
+            grads.append(np.asarray(model.grad, dtype=float).reshape(self.w.shape))
+        self.grad = grads[0] + grads[1] - grads[2]
 
     def zero_grad(self):
         self.grad = None

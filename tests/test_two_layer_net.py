@@ -57,6 +57,7 @@ EXPECTED: dict[str, dict[str, tuple[float, set[str]]]] = {
     "int_cast": {"4": (0, {"below_threshold"})},
     "bias_row_gradients": {"3": (0, {"wrong_shape"})},
     "float_predict": {"5": (0, {"wrong_shape"})},
+    "scalar_predict": {"5": (0, {"wrong_shape"})},
     "toy_shapes": {"2": (6, {"wrong_shape", "exception"}), "3": (9, {"wrong_shape", "exception"})},
     "unstable_softmax": {"2": (15, {"numerically_unstable"})},  # advice only: no points taken
     "uses_torch": {"1": (0, {"forbidden_api"})},
@@ -86,6 +87,7 @@ MESSAGES = [
     ("int_cast", "4", "not rows of X (the minibatches had dtype int64"),
     ("bias_row_gradients", "3", "grads['b1'] has shape (1, 10), but b1 has shape (10,)"),
     ("float_predict", "5", "returned labels of dtype float64"),
+    ("scalar_predict", "5", "returned a single value"),
     ("toy_shapes", "3", "Are shapes hard-coded to the toy"),
     ("python2", "1", "this is Python 2 code"),
     ("uses_torch", "1", "torch.relu"),

@@ -122,6 +122,10 @@ MUTANTS: dict[str, dict[str, str]] = {
     "float_predict": {
         "y_pred = np.argmax(z3, axis=1)": "y_pred = np.argmax(z3, axis=1).astype(float)",
     },
+    # predict without axis=1: one label for the whole batch
+    "scalar_predict": {
+        "y_pred = np.argmax(z3, axis=1)": "y_pred = np.argmax(z3)",
+    },
     # shapes hard-coded to the toy: 5 samples
     "toy_shapes": {
         "        dz3 = probabilities.copy()\n        dz3[np.arange(N), y] -= 1.0\n":

@@ -12,6 +12,8 @@ import importlib.util
 import json
 import random
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,8 +36,8 @@ from grader.similarity import (
     pairs_for_summary,
     similar_code,
 )
-from grader.similarity.index import SHOWN
 from grader.similarity.normalise import near_ratio
+from grader.similarity.report import SHOWN
 from grader.similarity.signatures import shingles
 from grader.submission import discover, load
 
@@ -446,10 +448,49 @@ def test_a_rerun_reuses_the_near_match_ratios(
     stored = json.loads(ratios.read_text())
     assert len(stored["ratios"]) >= len(report.near)
     ratios.write_text(json.dumps({"format": stored["format"], "ratios": dict.fromkeys(stored["ratios"], 0.0)}))
+    (tmp_path / "out" / ".similarity" / "report.json").unlink()  # else the unchanged class's report is read back
     entries, _ = discover(generated[0])
     zeroed = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic)
     assert zeroed.near == () and zeroed.clusters == report.clusters and zeroed.loaded == ()
     ratios.unlink()
+    (tmp_path / "out" / ".similarity" / "report.json").unlink()
     recomputed = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic)
     assert recomputed.near == report.near
     assert json.loads(ratios.read_text()) == stored
+
+
+def test_an_unchanged_class_reads_its_report_back_without_hashing_anything(
+    synthetic: Assignment, generated: tuple[Path, dict[str, list[str]]], first_run: tuple[SimilarityReport, Path, Any],
+    tmp_path: Path,
+) -> None:
+    """A rerun on the same class reads one file: no signature, no code, and datasketch (scipy) is not imported."""
+    report, out, _ = first_run
+    shutil.copytree(out, tmp_path / "out")
+    shutil.rmtree(tmp_path / "out" / ".similarity" / "signatures")  # proof that the rerun does not read them
+    (tmp_path / "out" / "similarity.json").unlink()
+    script = """
+import hashlib, json, sys
+from pathlib import Path
+from grader.assignment import load_assignment
+from grader.report.files import write_atomic
+from grader.similarity import similar_code
+from grader.submission import discover
+assignment = load_assignment(Path(sys.argv[1]))
+entries, _ = discover(Path(sys.argv[2]))
+fingerprints = {s: hashlib.sha256(p.read_bytes()).hexdigest() for s, p in entries}
+report = similar_code(assignment, entries, fingerprints, Path(sys.argv[3]), write_atomic)
+print(json.dumps({"loaded": list(report.loaded), "pairs": len(report.pairs()), "datasketch": "datasketch" in sys.modules}))
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(synthetic.folder), str(generated[0]), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, check=True)
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer == {"loaded": [], "pairs": len(report.pairs()), "datasketch": False}
+    assert json.loads((tmp_path / "out" / "similarity.json").read_text()) == report.as_json()
+    # one student more: the class changed, so the report is made again (only the newcomer is loaded)
+    shutil.copytree(generated[0], tmp_path / "class")
+    (tmp_path / "class" / "newcomer.py").write_text(SCALE.own_solution(random.Random(123))[0])
+    entries, _ = discover(tmp_path / "class")
+    loader = CountingLoader()
+    shutil.copytree(out / ".similarity" / "signatures", tmp_path / "out" / ".similarity" / "signatures")
+    grown = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic, loader)
+    assert loader.students == ["newcomer"] and grown.pairs() == report.pairs()

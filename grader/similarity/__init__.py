@@ -3,10 +3,11 @@
 `normalise` turns one student's code for a task into comparable text, and holds the exact pairwise
 method (`find_similar`), the oracle the fast method is checked against. `signatures` keeps, per
 student, what the comparison needs in the output folder; `index` finds the clusters of identical code
-and the near matches from those signatures, with MinHash and locality-sensitive hashing.
+and the near matches from those signatures, with MinHash and locality-sensitive hashing; `report` holds
+what was found and how the summary draws it.
 """
 
-from grader.similarity.index import Cluster, NearMatch, SimilarityReport, similar_code
+from grader.similarity.index import similar_code
 from grader.similarity.normalise import (
     MIN_NODES,
     MIN_NODES_NEAR,
@@ -15,6 +16,7 @@ from grader.similarity.normalise import (
     find_similar,
     pairs_for_summary,
 )
+from grader.similarity.report import Cluster, NearMatch, SimilarityReport
 
 __all__ = [
     "MIN_NODES",

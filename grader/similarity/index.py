@@ -26,15 +26,14 @@ what the summary shows.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from grader.assignment import Assignment
 from grader.model import LoadedSubmission
@@ -42,11 +41,11 @@ from grader.similarity.normalise import (
     MIN_NODES,
     MIN_NODES_NEAR,
     NEAR_RATIO,
-    Kind,
     near_ratio,
     template_pieces,
     tokens_of,
 )
+from grader.similarity.report import Cluster, NearMatch, SimilarityReport
 from grader.similarity.signatures import (
     NUM_PERM,
     Signature,
@@ -60,133 +59,11 @@ from grader.submission import load
 
 BANDS, ROWS = 25, 5
 PREFILTER = 0.45
-SHOWN = 50  # clusters, and near matches, drawn in the summary; the rest are in similarity.json
-SHOWN_NAMES = 60  # students named in one entry of the summary
 RATIOS_FORMAT = 1
+REPORT_FORMAT = 1
 
 Loader = Callable[[str, Path], LoadedSubmission]
-_Entry = TypeVar("_Entry", "Cluster", "NearMatch")
 Writer = Callable[[Path, str], None]
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """Students whose code for a task is the same after normalisation, grouped by how they wrote it."""
-
-    task: str
-    nodes: int
-    writings: tuple[tuple[str, ...], ...]  # students with byte-identical code, largest group first
-    shown: str = ""  # digest of the code as the first of them wrote it: equal across tasks, one summary entry
-
-    @property
-    def students(self) -> tuple[str, ...]:
-        """Every member, sorted."""
-        return tuple(sorted(s for group in self.writings for s in group))
-
-    @property
-    def kind(self) -> Kind:
-        """`identical` when everyone wrote it byte for byte the same, else `renamed`."""
-        return "identical" if len(self.writings) == 1 else "renamed"
-
-
-@dataclass(frozen=True)
-class NearMatch:
-    """Two groups of students (each with one normalised code) whose codes for a task are nearly the same."""
-
-    task: str
-    nodes: int  # the smaller of the two codes, in AST nodes
-    group_a: tuple[str, ...]
-    group_b: tuple[str, ...]
-    score: float  # the ratio with group_a's code first (0 when not needed or below the bounds)
-    score_reverse: float  # with group_b's code first
-    shown: tuple[str, str] = ("", "")  # digests of the two codes as written: equal across tasks, one entry
-
-    @property
-    def best(self) -> float:
-        """The higher of the two directions: what the summary shows."""
-        return max(self.score, self.score_reverse)
-
-    def pairs(self) -> Iterator[tuple[str, str, float]]:
-        """Each flagged pair of students, the smaller id first, with the ratio in that direction."""
-        for a in self.group_a:
-            for b in self.group_b:
-                first, second, ratio = (a, b, self.score) if a < b else (b, a, self.score_reverse)
-                if ratio >= NEAR_RATIO:
-                    yield first, second, ratio
-
-
-@dataclass(frozen=True)
-class SimilarityReport:
-    """The class's clusters and near matches, and what this run had to load to find them."""
-
-    task_order: tuple[str, ...]
-    clusters: tuple[Cluster, ...]  # largest first, then in task order
-    near: tuple[NearMatch, ...]  # most alike first
-    loaded: tuple[str, ...]  # students whose submission was loaded and parsed (no stored signature fitted)
-    code: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (student, task) -> code as written, shown
-
-    def pairs(self) -> list[tuple[str, str, str, Kind, float]]:
-        """Every flagged pair as the exact pairwise method lists it: (task, a, b, kind, score), in its order."""
-        found: list[tuple[str, str, str, Kind, float]] = []
-        for cluster in self.clusters:
-            written = {s: i for i, group in enumerate(cluster.writings) for s in group}
-            members = cluster.students
-            for i, a in enumerate(members):
-                for b in members[i + 1 :]:
-                    kind: Kind = "identical" if written[a] == written[b] else "renamed"
-                    found.append((cluster.task, a, b, kind, 1.0))
-        for match in self.near:
-            found.extend((match.task, a, b, "similar", ratio) for a, b, ratio in match.pairs())
-        return sorted(found, key=lambda p: (self.task_order.index(p[0]), p[1], p[2]))
-
-    def as_json(self) -> dict[str, Any]:
-        """Everything found, for `OUT/similarity.json`."""
-        return {
-            "clusters": [
-                {"task": c.task, "kind": c.kind, "nodes": c.nodes, "students": list(c.students),
-                 "written_alike": [list(g) for g in c.writings]}
-                for c in self.clusters
-            ],
-            "near_matches": [
-                {"task": m.task, "score": round(m.best, 4), "nodes": m.nodes,
-                 "students": [list(m.group_a), list(m.group_b)],
-                 "pairs": [[a, b, round(r, 4)] for a, b, r in m.pairs()]}
-                for m in self.near
-            ],
-        }
-
-    def summary_rows(self) -> list[dict[str, Any]]:
-        """What the class summary draws: the largest clusters and closest near matches, then how many more.
-
-        Entries that differ only by task (the same students, the same code: tasks that need the same
-        functions) are drawn once, naming every task.
-        """
-        clusters = _by_task(self.clusters, lambda c: (c.students, c.shown or c.task))
-        near = _by_task(self.near, lambda m: (m.group_a, m.group_b, m.shown if all(m.shown) else m.task))
-        rows: list[dict[str, Any]] = []
-        for c, tasks in clusters[:SHOWN]:
-            shown = c.writings[0][0]
-            rows.append({"type": "cluster", "task": ", ".join(tasks), "tasks": tasks, "kind": c.kind, "nodes": c.nodes,
-                         "size": len(c.students), "students": list(c.students[:SHOWN_NAMES]),
-                         "more_students": max(0, len(c.students) - SHOWN_NAMES), "writings": len(c.writings),
-                         "shown": shown, "code": self.code.get((shown, tasks[0]), "")})
-        for m, tasks in near[:SHOWN]:
-            rows.append({"type": "near", "task": ", ".join(tasks), "tasks": tasks, "score": round(m.best, 3),
-                         "nodes": m.nodes, "students": [list(m.group_a[:SHOWN_NAMES]), list(m.group_b[:SHOWN_NAMES])],
-                         "more_students": [max(0, len(g) - SHOWN_NAMES) for g in (m.group_a, m.group_b)],
-                         "code": [self.code.get((m.group_a[0], tasks[0]), ""), self.code.get((m.group_b[0], tasks[0]), "")]})
-        hidden_clusters, hidden_near = max(0, len(clusters) - SHOWN), max(0, len(near) - SHOWN)
-        if hidden_clusters or hidden_near:
-            rows.append({"type": "more", "clusters": hidden_clusters, "near": hidden_near, "file": "similarity.json"})
-        return rows
-
-
-def _by_task(entries: Sequence[_Entry], key: Callable[[_Entry], Any]) -> list[tuple[_Entry, list[str]]]:
-    """The entries with equal keys merged into the first of them, with the tasks of all, in the entries' order."""
-    merged: dict[Any, tuple[_Entry, list[str]]] = {}
-    for entry in entries:
-        merged.setdefault(key(entry), (entry, []))[1].append(entry.task)
-    return list(merged.values())
 
 
 def similar_code(
@@ -205,7 +82,46 @@ def similar_code(
     """
     store = SignatureStore(out, write)
     store.sweep(s for s, _ in entries)
-    signatures = _signatures(assignment, sorted(entries), fingerprints, store, loader)
+    context = context_key(assignment)
+    class_key = _class_key(context, entries, fingerprints)
+    report = _stored_report(store, class_key)
+    if report is None:
+        report = _find(assignment, entries, fingerprints, store, loader, context)
+        if class_key:
+            write(store.root / "report.json", json.dumps({"key": class_key, "report": report.stored()}))
+    write(out / "similarity.json", json.dumps(report.as_json(), indent=1))
+    return report
+
+
+def _class_key(context: str, entries: Sequence[tuple[str, Path]], fingerprints: Mapping[str, str]) -> str:
+    """What the whole report depends on: every student's signature key ("" when one has no fingerprint)."""
+    if any(student not in fingerprints for student, _ in entries):
+        return ""
+    keys = sorted((student, signature_key(fingerprints[student], context)) for student, _ in entries)
+    return hashlib.sha256(json.dumps([REPORT_FORMAT, keys]).encode()).hexdigest()
+
+
+def _stored_report(store: SignatureStore, class_key: str) -> SimilarityReport | None:
+    """The report of the last run when it was made for this very class; else None."""
+    if not class_key:
+        return None
+    try:
+        data = json.loads((store.root / "report.json").read_text(encoding="utf-8"))
+        return SimilarityReport.from_stored(data["report"]) if data.get("key") == class_key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _find(
+    assignment: Assignment,
+    entries: Sequence[tuple[str, Path]],
+    fingerprints: Mapping[str, str],
+    store: SignatureStore,
+    loader: Loader,
+    context: str,
+) -> SimilarityReport:
+    """Signatures (stored or computed), then the clusters and near matches task by task."""
+    signatures = _signatures(assignment, sorted(entries), fingerprints, store, loader, context)
     clusters: list[Cluster] = []
     near: list[NearMatch] = []
     texts = _Ratios(store)
@@ -223,9 +139,7 @@ def similar_code(
     near.sort(key=lambda m: (-m.best, order.index(m.task), m.group_a[0], m.group_b[0]))
     report = SimilarityReport(tuple(order), tuple(clusters), tuple(near), signatures.loaded)
     shown = _shown_code(report, {s.student: s for s in signatures.values}, store)
-    report = SimilarityReport(report.task_order, report.clusters, report.near, report.loaded, shown)
-    write(out / "similarity.json", json.dumps(report.as_json(), indent=1))
-    return report
+    return SimilarityReport(report.task_order, report.clusters, report.near, report.loaded, shown)
 
 
 # ---------------------------------------------------------------- signatures of the class
@@ -243,9 +157,9 @@ def _signatures(
     fingerprints: Mapping[str, str],
     store: SignatureStore,
     loader: Loader,
+    context: str,
 ) -> _Signatures:
     """Each student's signature: read back when its key fits, else computed from the loaded submission and stored."""
-    context = context_key(assignment)
     excluded: dict[str, frozenset[str]] | None = None  # the template's pieces, loaded only when needed
     values = []
     loaded = []
@@ -308,6 +222,8 @@ def _near_matches(task: str, groups: Sequence[_Group], texts: _Ratios) -> list[N
     eligible = [g for g in groups if g.nodes >= MIN_NODES_NEAR and g.hashes]
     if len(eligible) < 2:
         return []
+    from datasketch import MinHashLSH  # here: it imports scipy, which a rerun with nothing new never needs
+
     index = MinHashLSH(num_perm=NUM_PERM, params=(BANDS, ROWS))
     sketches = [sketch(group.hashes) for group in eligible]
     for i, one in enumerate(sketches):

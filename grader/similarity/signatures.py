@@ -34,9 +34,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from grader.assignment import Assignment
 from grader.model import LoadedSubmission
@@ -118,8 +118,12 @@ def compute(
     return Signature(student, key, tuple(tasks)), Texts(normalised, written)
 
 
-def sketch(hashes: bytes) -> LeanMinHash:
+def sketch(hashes: bytes) -> Any:
     """A stored MinHash, ready for the LSH index."""
+    from datasketch import (
+        LeanMinHash,  # here: datasketch imports scipy, which a rerun with nothing new never needs
+    )
+
     return LeanMinHash(seed=SEED, hashvalues=np.frombuffer(hashes, dtype="<u4"), scheme=SCHEME)
 
 
@@ -136,6 +140,8 @@ def shingles(tokens: Sequence[str]) -> list[str]:
 
 def shingle_minhash(tokens: Sequence[str]) -> bytes:
     """MinHash of the tagged trigrams of a token stream: NUM_PERM little-endian uint32 values."""
+    from datasketch import MinHash
+
     tagged = [s.encode() for s in shingles(tokens)]
     sketch = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
     sketch.update_batch(tagged)

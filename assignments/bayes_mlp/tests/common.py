@@ -13,7 +13,14 @@ def p4_worker(student):
 
 
 def p4_host():
-    """The same helper module on the host (for the reference); imports torch."""
+    """The same helper module on the host (for the reference); imports torch.
+
+    The host's torch runs on one thread: grading processes are forked from the batch, and a
+    forked child that meets an OpenMP pool its parent started waits on it for ever.
+    """
+    import torch
+
+    torch.set_num_threads(1)
     namespace = {"__name__": "bayes_p4_host"}
     exec(compile(P4_SOURCE, str(Path(__file__).resolve().parent / "p4_training.py"), "exec"), namespace)
     return namespace

@@ -1,4 +1,10 @@
-"""Problem 3: the sigmoid MLP's forward pass, and its gradients against finite differences."""
+"""Problem 3: the sigmoid MLP's forward pass, and its gradients against finite differences.
+
+Readings accepted: a1, z1, a2, y_hat as a tuple or a list, each an array, a list or (for a2 and
+y_hat, of one element) a float, a 0-d or a 1-element array; gradients in a dict whose values
+have the shape of their parameter (b2 as a float or a 1-element array); float32 (tolerance by
+precision).
+"""
 
 import runpy
 from pathlib import Path
@@ -7,7 +13,7 @@ import numpy as np
 import pytest
 
 from grader.model import Diagnosis
-from grader.testing import assert_close, check_gradient, fail
+from grader.testing import as_result, assert_close, check_gradient, fail
 
 C = runpy.run_path(str(Path(__file__).resolve().parents[1] / "common.py"))
 
@@ -24,7 +30,7 @@ def test_mlp_forward(student, rng):
     z1 = C["sigmoid"](a1)
     a2 = W2 @ z1 + b2
     for got, want, name in zip(result, (a1, z1, a2, C["sigmoid"](a2)), ("a1", "z1", "a2", "y_hat"), strict=True):
-        assert_close(got, want, rtol=1e-8, name=name)
+        assert_close(got, want, name=name)
 
 
 def _grads(student, point):
@@ -43,7 +49,10 @@ def _check(student, rng, key, position):
         changed[position] = value
         return C["mlp_loss"](*changed)
 
-    check_gradient(loss, grads[key], np.asarray(point[position], dtype=float), name=f"the gradient for {key}")
+    got = grads[key]
+    if key == "b2":  # one number: a float, a 0-d or a 1-element array all read as the (1,) gradient
+        got = as_result(got, shape=(1,), name=f"the gradient for {key}")
+    check_gradient(loss, got, np.asarray(point[position], dtype=float), name=f"the gradient for {key}")
 
 
 @pytest.mark.task("3.3")

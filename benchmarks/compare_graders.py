@@ -33,6 +33,7 @@ import csv
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import statistics
@@ -138,6 +139,25 @@ VARIANTS: dict[str, list[tuple[str, str]] | None] = {
 ORDER = ["correct", "correct", "correct_dot", "correct", "grad_not_averaged", "correct", "update_flipped",
          "correct_dot", "sigmoid_flipped", "untouched"]
 
+# The issue's class (issue 13): hand-ins that crash, hang and hog memory beside the correct and buggy ones.
+GRADIENT_DEF = "def gradient(w, X, y):"
+TRAIN_START = "w = np.zeros(X.shape[1])"
+VARIANTS.update({
+    # A shape mistake: X instead of X.T, so the matrix product raises.
+    "crashing": [(GRADIENT_LINE, "return X @ (sigmoid(X @ w) - y) / len(y)")],
+    # An infinite loop in gradient, which all four tests reach (train calls it).
+    "hanging": [(GRADIENT_LINE, "while True:\n        pass")],
+    # 40 GB in train (5e9 float64): the gradient tests pass, the train tests fail.
+    "memory_hog": [(TRAIN_START, f"big = np.ones(5_000_000_000)\n    {TRAIN_START}")],
+})
+KIND = {"correct": "correct", "correct_dot": "correct", "grad_not_averaged": "buggy", "update_flipped": "buggy",
+        "sigmoid_flipped": "buggy", "untouched": "buggy", "crashing": "crashing", "hanging": "hanging",
+        "memory_hog": "memory hog"}
+# What every tool must give (of 10): gradient shape 1 + hidden 3, train shape 1 + hidden 5.
+EXPECTED_SCORE = {"correct": 10, "correct_dot": 10, "grad_not_averaged": 2, "update_flipped": 5,
+                  "sigmoid_flipped": 2, "untouched": 0, "crashing": 0, "hanging": 0, "memory_hog": 4}
+ISSUE_SHAPE = {"correct": 24, "buggy": 10, "crashing": 3, "hanging": 2, "memory hog": 1}
+
 SOLUTION_BLOCK = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION\n", re.M | re.S)
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\n.*?^[ \t]*### END HIDDEN TESTS\n?", re.M | re.S)
 
@@ -218,16 +238,26 @@ def student_notebook(release: nbformat.NotebookNode, variant: str) -> nbformat.N
     return nb
 
 
-def students(count: int) -> list[tuple[str, str]]:
-    return [(f"s{i:03d}", ORDER[i % len(ORDER)]) for i in range(count)]
+def students(count: int, shape: str = "cycle") -> list[tuple[str, str]]:
+    """(student, variant) for the class: `cycle` repeats ORDER; `issue` is issue 13's class of 40 (24 correct,
+    10 buggy, 3 crashing, 2 hanging, 1 memory hog) in a fixed shuffled order, a correct one first."""
+    if shape == "cycle":
+        return [(f"s{i:03d}", ORDER[i % len(ORDER)]) for i in range(count)]
+    correct = ["correct", "correct_dot"] * 12
+    buggy = ["grad_not_averaged", "update_flipped", "sigmoid_flipped"] * 3 + ["untouched"]
+    rest = ["crashing"] * 3 + ["hanging"] * 2 + ["memory_hog"]
+    variants = correct[1:] + buggy + rest
+    random.Random(13).shuffle(variants)
+    return [(f"s{i:03d}", v) for i, v in enumerate([correct[0], *variants])]
 
 
 # --- this grader's assignment --------------------------------------------------------------------
 
-def write_assignment(folder: Path, source: nbformat.NotebookNode, expected: list[float]) -> None:
+def write_assignment(folder: Path, source: nbformat.NotebookNode, expected: list[float],
+                     call_timeout: float = 20.0, test_timeout: float = 60.0) -> None:
     (folder / "tests" / "public").mkdir(parents=True)
     (folder / "tests" / "hidden").mkdir(parents=True)
-    (folder / "assignment.toml").write_text(textwrap.dedent("""\
+    (folder / "assignment.toml").write_text(textwrap.dedent(f"""\
         schema_version = 1
         id = "ps1"
         title = "PS1: logistic regression by gradient descent"
@@ -235,8 +265,8 @@ def write_assignment(folder: Path, source: nbformat.NotebookNode, expected: list
         reference = "reference.ipynb"
 
         [sandbox]
-        call_timeout = 20.0
-        test_timeout = 60.0
+        call_timeout = {call_timeout}
+        test_timeout = {test_timeout}
         memory_mb = 1024
 
         [[tasks]]
@@ -326,6 +356,9 @@ class Run:
     per: float | None = None
     notes: list[str] = field(default_factory=list)
     all_seconds: list[float] = field(default_factory=list)
+    # per student of the last run: seconds for the hand-in, and of them inside the student's calls (ours only)
+    per_student: dict[str, float] = field(default_factory=dict)
+    student_seconds: dict[str, float] = field(default_factory=dict)
 
     def add(self, seconds: float, peak_mb: float) -> None:
         """One more timing: keep the best wall clock and the highest peak."""
@@ -335,17 +368,24 @@ class Run:
 
 
 PEAK = (
-    "import json, resource, subprocess, sys, time\n"
+    "import json, os, resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
     "r = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
     "s = time.perf_counter() - t\n"
+    "log = os.environ.get('BENCH_LOG')\n"
+    "open(log, 'w').write(r.stderr) if log else None\n"
     "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
     "print(json.dumps({'rc': r.returncode, 'seconds': s, 'peak_mb': peak, 'out': r.stdout[-3000:], 'err': r.stderr[-3000:]}))\n"
 )
 
 
-def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None, timeout: float = 3600) -> dict:
-    """Run `cmd` under a small parent that reports its wall clock and the largest descendant's peak RSS."""
+def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None, timeout: float = 3600,
+          log: Path | None = None) -> dict:
+    """Run `cmd` under a small parent that reports its wall clock and the largest descendant's peak RSS
+    (and writes the command's whole stderr to `log`)."""
+    env = dict(os.environ if env is None else env)
+    if log is not None:
+        env["BENCH_LOG"] = str(log)
     done = subprocess.run([sys.executable, "-c", PEAK, *cmd], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
     if done.returncode != 0:
@@ -353,19 +393,24 @@ def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None, time
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def own_compute(notebooks: list[nbformat.NotebookNode]) -> tuple[float, float]:
-    """Seconds to run each graded notebook's code (answers, then all tests with hidden ones) once in-process.
+def own_compute(notebooks: list[tuple[nbformat.NotebookNode, str]]) -> dict[str, float]:
+    """Seconds to run each graded notebook's code (answers, then all tests with hidden ones) once in-process,
+    best of three, by kind of hand-in ("correct", "buggy"; the crashing, hanging and memory-hog ones are not
+    run here: a hang would never return). numpy is already imported here, so this is the homework's compute
+    alone: no interpreter, kernel or import.
 
-    Returns (median over correct submissions, mean over the class). numpy is already imported here,
-    so this is the homework's compute alone: no interpreter, kernel or import.
+    Returns the median over correct hand-ins, the median over correct and buggy ones, and the mean over them.
     """
     correct, every = [], []
-    for nb, ok in notebooks:
+    for nb, kind in notebooks:
+        if kind not in ("correct", "buggy"):
+            continue
         elapsed = min(_run_cells(nb) for _ in range(3))
         every.append(elapsed)
-        if ok:
+        if kind == "correct":
             correct.append(elapsed)
-    return statistics.median(correct), statistics.mean(every)
+    return {"correct_median": statistics.median(correct), "median": statistics.median(every),
+            "mean": statistics.mean(every)}
 
 
 def _run_cells(nb: nbformat.NotebookNode) -> float:
@@ -394,10 +439,12 @@ def graded_notebook(source: nbformat.NotebookNode, submitted: nbformat.NotebookN
     return nb
 
 
-def run_ours(subs: Path, assignment: Path, work: Path, jobs: int, repeat: int) -> tuple[Run, dict[str, float]]:
-    run = Run(f"ours -j {jobs}")
+def run_ours(subs: Path, assignment: Path, work: Path, jobs: int, repeat: int,
+             label: str | None = None) -> tuple[Run, dict[str, float]]:
+    run = Run(label or f"ours -j {jobs}")
     for attempt in range(repeat):
         out = work / f"ours-j{jobs}-{attempt}"  # a fresh folder: the same one would resume and skip everyone
+        out.parent.mkdir(parents=True, exist_ok=True)
         result = timed([str(GRADE), str(subs), "-a", str(assignment), "-o", str(out), "-j", str(jobs), "-q"])
         if result["rc"] != 0:
             run.error = f"grade exited {result['rc']}: {result['err'].strip()[-800:]}"
@@ -406,6 +453,12 @@ def run_ours(subs: Path, assignment: Path, work: Path, jobs: int, repeat: int) -
     run.notes += [line for line in result["err"].splitlines() if line.startswith("note:")]
     with open(out / "gradebook.csv", newline="") as handle:
         scores = {row["student"]: float(row["score"]) for row in csv.DictReader(handle)}
+    for student in scores:  # the grader's own account of each hand-in (kept out of result.json)
+        grading = out / student / ".grading.json"
+        if grading.is_file():
+            timing = json.loads(grading.read_text())
+            run.per_student[student] = float(timing.get("seconds", 0.0))
+            run.student_seconds[student] = float(timing.get("student_seconds", 0.0))
     return run, scores
 
 
@@ -435,7 +488,8 @@ def ensure_venv(venv: Path, packages: list[str], probe: str) -> str | None:
 
 
 def run_nbgrader(venv: Path, source: nbformat.NotebookNode, work: Path, roster: list[tuple[str, str]],
-                 subs_ours: Path, repeat: int) -> tuple[Run, dict[str, float], nbformat.NotebookNode | None]:
+                 subs_ours: Path, repeat: int, timeout: float = 120
+                 ) -> tuple[Run, dict[str, float], nbformat.NotebookNode | None]:
     run = Run("nbgrader autograde")
     problem = ensure_venv(venv, ["nbgrader", "ipykernel", "numpy"], "import nbgrader, ipykernel, numpy")
     if problem:
@@ -445,8 +499,11 @@ def run_nbgrader(venv: Path, source: nbformat.NotebookNode, work: Path, roster: 
     nbgrader = str(venv / "bin" / "nbgrader")
     course = work / "nbgrader-course"
     (course / "source" / "ps1").mkdir(parents=True)
+    # Each log line stamped with its time, so that the time of each student can be read from the log.
     (course / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.course_id = 'bench'\nc.ExecutePreprocessor.timeout = 120\n")
+        f"c = get_config()\nc.CourseDirectory.course_id = 'bench'\nc.ExecutePreprocessor.timeout = {timeout:g}\n"
+        f"c.Execute.timeout = {timeout:g}\n"
+        "c.Application.log_format = '@%(created).3f [%(name)s|%(levelname)s] %(message)s'\n")
     nbformat.write(source, course / "source" / "ps1" / "ps1.ipynb")
     made = subprocess.run([nbgrader, "generate_assignment", "ps1", "--force"], cwd=course, env=env,
                           capture_output=True, text=True)
@@ -460,12 +517,15 @@ def run_nbgrader(venv: Path, source: nbformat.NotebookNode, work: Path, roster: 
         nb = student_notebook(release, variant)
         nbformat.write(nb, folder / "ps1.ipynb")
         nbformat.write(nb, subs_ours / f"{student}.ipynb")
+    log = work / "nbgrader-autograde.log"
     for _ in range(repeat):
-        result = timed([nbgrader, "autograde", "ps1", "--force"], cwd=course, env=env)
+        started = time.time()
+        result = timed([nbgrader, "autograde", "ps1", "--force"], cwd=course, env=env, log=log)
         if result["rc"] != 0:
             run.error = f"nbgrader autograde exited {result['rc']}: {result['err'].strip()[-800:]}"
             return run, {}, release
         run.add(result["seconds"], result["peak_mb"])
+    run.per_student = per_student_from_log(log.read_text(), [s for s, _ in roster], started + result["seconds"])
     exported = subprocess.run([nbgrader, "export"], cwd=course, env=env, capture_output=True, text=True)
     scores: dict[str, float] = {}
     if exported.returncode == 0 and (course / "grades.csv").is_file():
@@ -474,6 +534,24 @@ def run_nbgrader(venv: Path, source: nbformat.NotebookNode, work: Path, roster: 
     else:
         run.notes.append(f"nbgrader export failed: {exported.stderr.strip()[-300:]}")
     return run, scores, release
+
+
+def per_student_from_log(text: str, roster: list[str], ended: float) -> dict[str, float]:
+    """Seconds per student from nbgrader's time-stamped log: from the first line naming a student to the first
+    line naming the next (the last student: to the end of the run). Includes nbgrader's own work per student
+    (database, copying, kernel start and shutdown), which is what a student costs it."""
+    first: dict[str, float] = {}
+    pattern = re.compile(r"^@(\d+\.\d+) ")
+    names = re.compile(r"\b(" + "|".join(map(re.escape, roster)) + r")\b")
+    for line in text.splitlines():
+        stamp = pattern.match(line)
+        if not stamp:
+            continue
+        for name in names.findall(line):
+            first.setdefault(name, float(stamp.group(1)))
+    order = sorted(first, key=first.__getitem__)
+    return {name: (first[order[i + 1]] if i + 1 < len(order) else ended) - first[name]
+            for i, name in enumerate(order)}
 
 
 def run_otter(venv: Path, work: Path, subs: Path, roster: list[tuple[str, str]]) -> tuple[Run, dict[str, float]]:
@@ -513,7 +591,15 @@ def run_otter(venv: Path, work: Path, subs: Path, roster: list[tuple[str, str]])
     for student, _ in roster:
         out = home / "results" / student
         out.mkdir(parents=True)
-        result = timed([otter, "run", "-a", str(zipped), "-o", str(out), str(subs / f"{student}.ipynb")], cwd=home, env=env)
+        began = time.perf_counter()
+        try:
+            result = timed([otter, "run", "-a", str(zipped), "-o", str(out), str(subs / f"{student}.ipynb")],
+                           cwd=home, env=env, timeout=600)
+        except subprocess.TimeoutExpired:  # otter run has no per-test budget of its own: a hang would never end
+            failures.append(f"{student}: no result after 600 s")
+            continue
+        finally:
+            run.per_student[student] = time.perf_counter() - began
         peak = max(peak, result["peak_mb"])
         if result["rc"] != 0 or not (out / "results.json").is_file():
             failures.append(f"{student}: {result['err'].strip()[-300:]}")
@@ -530,134 +616,191 @@ def run_otter(venv: Path, work: Path, subs: Path, roster: list[tuple[str, str]])
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--students", type=int, default=40)
+    parser.add_argument("--students", type=int, default=40, help="class size for --class-shape cycle")
+    parser.add_argument("--class-shape", choices=("cycle", "issue"), default="cycle",
+                        help="cycle: ten hand-ins repeated (correct and buggy); issue: issue 13's 40 (24 correct, "
+                             "10 buggy, 3 crashing, 2 hanging, 1 memory hog of 40 GB)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="one per-test/cell budget for every tool: nbgrader's ExecutePreprocessor.timeout and "
+                             "our [sandbox] call_timeout and test_timeout (default: 30 for --class-shape issue; "
+                             "else 120 for nbgrader, 20 and 60 for ours)")
     parser.add_argument("--skip-nbgrader", action="store_true")
     parser.add_argument("--skip-otter", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="time each tool R times and keep the best")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders (printed)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     parser.add_argument("--bench-venv", type=Path, default=Path("/tmp/bench-venv"),
                         help="venv for nbgrader (created when missing)")
     parser.add_argument("--otter-venv", type=Path, default=Path("/tmp/bench-venv-otter"),
                         help="venv for otter-grader (created when missing; apart, its pins differ from nbgrader's)")
     args = parser.parse_args()
+    if args.timeout is None and args.class_shape == "issue":
+        args.timeout = 30.0
+    if args.class_shape == "issue":
+        args.students = sum(ISSUE_SHAPE.values())
     cores = os.cpu_count() or 1
     work = Path(tempfile.mkdtemp(prefix="compare-graders-"))
-    print(f"{args.students} submissions, {cores} cores, {platform.platform()}, Python {platform.python_version()}")
+    print(f"{args.students} submissions ({args.class_shape} class), {cores} cores, {platform.platform()}, "
+          f"Python {platform.python_version()}")
     print(f"work folder: {work}{' (kept)' if args.keep else ''}; load average {_load()}", flush=True)
     try:
-        return _bench(args, cores, work)
+        figures = _bench(args, cores, work)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
+    return 0
 
 
 def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def _bench(args: argparse.Namespace, cores: int, work: Path) -> int:
+def _bench(args: argparse.Namespace, cores: int, work: Path) -> dict:
     expected = expected_weights()
     source = source_notebook(expected)
-    roster = students(args.students)
+    roster = students(args.students, args.class_shape)
     subs = work / "submissions"
     subs.mkdir()
     assignment = work / "assignments" / "ps1"
-    write_assignment(assignment, source, expected)
+    if args.timeout is None:
+        write_assignment(assignment, source, expected)
+    else:
+        write_assignment(assignment, source, expected, call_timeout=args.timeout, test_timeout=args.timeout)
+    load_start = os.getloadavg()
 
     runs: list[Run] = []
-    nb_scores: dict[str, float] = {}
-    otter_scores: dict[str, float] = {}
+    scores: dict[str, dict[str, float]] = {}
     release = None
     if not args.skip_nbgrader:
-        print("nbgrader: generate_assignment, then autograde ...", flush=True)
-        nb_run, nb_scores, release = run_nbgrader(args.bench_venv, source, work, roster, subs, args.repeat)
+        print(f"nbgrader: generate_assignment, then autograde (cell timeout {args.timeout or 120:g} s) ...", flush=True)
+        nb_run, scores["nbgrader autograde"], release = run_nbgrader(
+            args.bench_venv, source, work, roster, subs, args.repeat, timeout=args.timeout or 120)
         runs.append(nb_run)
     if release is None:  # nbgrader skipped or broken: strip the solutions the same way ourselves
         release = own_release(source)
         for student, variant in roster:
             nbformat.write(student_notebook(release, variant), subs / f"{student}.ipynb")
 
-    handed_in = [(graded_notebook(source, nbformat.read(subs / f"{s}.ipynb", as_version=4)), v.startswith("correct"))
+    handed_in = [(graded_notebook(source, nbformat.read(subs / f"{s}.ipynb", as_version=4)), KIND[v])
                  for s, v in roster]
-    compute_correct, compute_mean = own_compute(handed_in)
+    compute = own_compute(handed_in)
 
-    ours_scores: dict[str, float] = {}
     ours_runs = []
     for jobs in sorted({1, cores}):
         print(f"ours: grade -j {jobs} ...", flush=True)
-        run, scores = run_ours(subs, assignment, work, jobs, args.repeat)
+        run, scores[f"ours -j {jobs}"] = run_ours(subs, assignment, work, jobs, args.repeat)
         ours_runs.append(run)
-        ours_scores = ours_scores or scores
     runs = ours_runs + runs
     # The fixed cost of a batch (interpreter, pytest, tests, reference, data, first worker): a class of one.
     one = work / "one-student"
     one.mkdir()
     shutil.copy(subs / f"{roster[0][0]}.ipynb", one)
     (work / "one-student-out").mkdir()
-    fixed, _ = run_ours(one, assignment, work / "one-student-out", 1, args.repeat)
+    fixed, _ = run_ours(one, assignment, work / "one-student-out", 1, args.repeat, label="ours -j 1, class of one")
+    plain = [(s, v) for s, v in roster if KIND[v] in ("correct", "buggy")]
+    if len(plain) < len(roster):  # the same without the crashing, hanging and hog: -j 2 / -j 1 on grading alone
+        only = work / "correct-and-buggy"
+        only.mkdir()
+        for student, _ in plain:
+            shutil.copy(subs / f"{student}.ipynb", only)
+        for jobs in sorted({1, cores}):
+            label = f"ours -j {jobs}, {len(plain)} correct+buggy"
+            print(f"ours: grade -j {jobs} on the {len(plain)} correct and buggy only ...", flush=True)
+            run, scores[label] = run_ours(only, assignment, work / f"plain-{jobs}", jobs, args.repeat, label=label)
+            runs.append(run)
     if not args.skip_otter:
         print("otter: otter run per submission ...", flush=True)
-        otter_run, otter_scores = run_otter(args.otter_venv, work, subs, roster)
+        otter_run, scores["otter run"] = run_otter(args.otter_venv, work, subs, roster)
         runs.append(otter_run)
 
-    report(args.students, cores, runs, fixed, compute_correct, compute_mean, ours_scores,
-           {"nbgrader": nb_scores, "otter": otter_scores}, roster)
-    print(f"load average at the end: {_load()} (other work on the machine inflates every figure)")
-    return 0
+    figures = report(roster, runs, fixed, compute, scores)
+    figures["load_average_start"] = list(load_start)
+    figures["load_average_end"] = list(os.getloadavg())
+    figures["timeout"] = args.timeout
+    figures["class_shape"] = args.class_shape
+    print(f"load average at the start {' '.join(f'{v:.2f}' for v in load_start)}, at the end {_load()} "
+          "(other work on the machine inflates every figure)")
+    return figures
 
 
-def report(count: int, cores: int, runs: list[Run], fixed: Run, compute_correct: float, compute_mean: float,
-           ours: dict[str, float], others: dict[str, dict[str, float]], roster: list[tuple[str, str]]) -> None:
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def report(roster: list[tuple[str, str]], runs: list[Run], fixed: Run, compute: dict[str, float],
+           scores: dict[str, dict[str, float]]) -> dict:
+    """Print the table and the ratios; return the figures (for speed.py)."""
+    count = len(roster)
+    kinds = {student: KIND[variant] for student, variant in roster}
+    graded = [s for s in kinds if kinds[s] in ("correct", "buggy")]  # the median is over these only
+    counts = {k: sum(1 for v in kinds.values() if v == k) for k in dict.fromkeys(kinds.values())}
     print()
-    print(f"own compute per submission (answers + all tests, in-process, numpy imported): "
-          f"{compute_correct:.3f} s for a correct one, {compute_mean:.3f} s mean over the class")
-    print(f"{'tool':<22}{'wall s':>9}{'s/sub':>9}{'overhead/sub':>14}{'peak RSS MB':>13}")
-    by_label = {}
-    for run in runs:
+    print("class: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    print(f"own compute per hand-in (answers + all tests, in-process, numpy imported), correct and buggy: "
+          f"median {compute['median']:.3f} s (correct only {compute['correct_median']:.3f} s, mean {compute['mean']:.3f} s)")
+    print(f"{'tool':<26}{'class wall s':>13}{'median/hand-in':>16}{'x own':>7}{'in student calls':>18}"
+          f"{'peak RSS MB':>13}{'verdicts':>10}")
+    figures: dict = {"students": count, "kinds": counts, "own_compute": compute, "tools": {}}
+    for run in [*runs, fixed]:
         if run.error or run.seconds is None:
-            print(f"{run.label:<22}  failed: {run.error}")
+            print(f"{run.label:<26}  failed: {run.error}")
+            figures["tools"][run.label] = {"error": run.error}
             continue
-        run.per = run.seconds / count
-        by_label[run.label] = run
+        theirs = scores.get(run.label, {})
+        of_class = run is not fixed
+        checked = [(s, v) for s, v in roster if s in theirs or "correct+buggy" not in run.label]
+        exact = [s for s, v in checked if s in theirs and abs(theirs[s] - EXPECTED_SCORE[v]) < 1e-6]
+        median = _median([run.per_student[s] for s in graded if s in run.per_student])
+        inside = _median([run.student_seconds[s] for s in graded if s in run.student_seconds])
+        row = {"wall": run.seconds, "runs": run.all_seconds, "median": median, "student_seconds_median": inside,
+               "peak_mb": run.peak_mb, "verdicts_exact": len(exact) if of_class else None,
+               "verdicts_of": len(checked) if of_class else None,
+               "wrong": [(s, v, theirs.get(s)) for s, v in checked if s not in exact] if of_class and theirs else []}
+        figures["tools"][run.label] = row
         spread = f"  (runs: {', '.join(f'{v:.1f}' for v in run.all_seconds)})" if len(run.all_seconds) > 1 else ""
-        print(f"{run.label:<22}{run.seconds:9.2f}{run.per:9.3f}{run.per - compute_mean:14.3f}{run.peak_mb or 0:13.0f}{spread}")
+        print(f"{run.label:<26}{run.seconds:13.2f}{_fmt(median, 16, 3)}"
+              f"{_fmt(median / compute['median'] if median else None, 7, 2)}{_fmt(inside, 18, 3)}"
+              f"{run.peak_mb or 0:13.0f}{f'{len(exact)}/{len(checked)}' if of_class and theirs else '':>10}{spread}")
         for note in run.notes:
-            print(f"{'':<22}{note}")
-    print("(overhead = s/sub minus the class's mean own compute; peak RSS = the largest single process of the run)")
-    if fixed.seconds is not None and "ours -j 1" in by_label and count > 1:
-        marginal = (by_label["ours -j 1"].seconds - fixed.seconds) / (count - 1)
-        print(f"ours -j 1 on a class of one: {fixed.seconds:.2f} s (the fixed cost of a batch); each further "
-              f"submission {marginal:.3f} s, {marginal - compute_mean:.3f} s beyond its own compute")
-    base = by_label.get("nbgrader autograde")
-    for label in ("otter run",):
-        if label in by_label and base:
-            print(f"{label} / nbgrader: {by_label[label].per / base.per:.2f}")
-    for label, run in by_label.items():
-        if label.startswith("ours"):
-            for other in ("nbgrader autograde", "otter run"):
-                if other in by_label:
-                    print(f"{other} / {label}: {by_label[other].per / run.per:.1f}x")
-            overhead = run.per - compute_mean
-            print(f"{label}: {run.per / compute_mean:.2f}x the own compute (overhead {overhead:.3f} s/sub)")
-    if base:
-        print(f"nbgrader autograde: {base.per / compute_mean:.1f}x the own compute "
-              f"(overhead {base.per - compute_mean:.3f} s/sub)")
-    for tool, theirs in others.items():
-        if not (ours and theirs):
-            continue
-        disagree = [(s, v, ours.get(s), theirs.get(s)) for s, v in roster
-                    if s not in ours or s not in theirs or abs(ours[s] - theirs[s]) > 1e-6]
-        if disagree:
-            print(f"scores differ for {len(disagree)} of {len(roster)} students (student, kind, ours, {tool}):")
-            for row in disagree[:10]:
-                print("   ", *row)
-        else:
-            print(f"scores: ours and {tool} agree on all {len(roster)} students")
-    kinds: dict[str, float] = {}
-    for student, variant in roster:
-        kinds.setdefault(variant, ours.get(student, float("nan")))
-    if ours:
-        print("ours, score by kind of submission (of 10):", ", ".join(f"{k} {v:g}" for k, v in kinds.items()))
+            print(f"{'':<26}{note}")
+        for student, variant, got in row["wrong"][:8]:
+            print(f"{'':<26}{student} ({variant}): {got} points, expected {EXPECTED_SCORE[variant]}")
+    print("(median/hand-in: over the correct and buggy hand-ins; ours from OUT/STUDENT/.grading.json, nbgrader from "
+          "its time-stamped log, otter per `otter run` call. x own: that median / the own-compute median. "
+          "peak RSS: the largest single process of the run)")
+    tools = figures["tools"]
+    cores = os.cpu_count() or 1
+    nbg = tools.get("nbgrader autograde", {})
+    ratios: dict[str, float] = {}
+    plain = sum(1 for k in kinds.values() if k in ("correct", "buggy"))
+    for suffix, key, what in (("", "j_speedup_class", "whole class"),
+                              (f", {plain} correct+buggy", "j_speedup_plain", f"the {plain} correct and buggy")):
+        one, two = tools.get(f"ours -j 1{suffix}", {}), tools.get(f"ours -j {cores}{suffix}", {})
+        if one.get("wall") and two.get("wall") and cores > 1:
+            ratios[key] = one["wall"] / two["wall"]
+            print(f"-j {cores} / -j 1 speed-up, class wall of {what}: {ratios[key]:.2f}x")
+    if fixed.seconds is not None:
+        ratios["fixed_cost"] = fixed.seconds
+        print(f"fixed cost per run (ours -j 1, class of one): {fixed.seconds:.2f} s")
+    for label in ("ours -j 1", f"ours -j {os.cpu_count() or 1}"):
+        row = tools.get(label, {})
+        if row.get("wall") and nbg.get("wall"):
+            ratios[f"nbgrader_over_{label.replace(' ', '')}"] = nbg["wall"] / row["wall"]
+            print(f"class wall, nbgrader / {label}: {nbg['wall'] / row['wall']:.1f}x")
+        if row.get("median") and nbg.get("median"):
+            print(f"median per hand-in, nbgrader / {label}: {nbg['median'] / row['median']:.1f}x")
+        if row.get("median"):
+            ratios[f"overhead_{label.replace(' ', '')}"] = row["median"] / compute["median"]
+            print(f"overhead, {label}: median {row['median']:.3f} s / own compute {compute['median']:.3f} s = "
+                  f"{row['median'] / compute['median']:.2f}x")
+    figures["ratios"] = ratios
+    return figures
+
+
+def _fmt(value: float | None, width: int, digits: int) -> str:
+    return f"{value:{width}.{digits}f}" if value is not None else f"{'-':>{width}}"
 
 
 if __name__ == "__main__":

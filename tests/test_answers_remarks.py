@@ -125,3 +125,15 @@ def test_an_argmin_that_goes_on_to_its_solution_is_read_at_the_solution(tmp_path
 def test_max_as_a_function_is_not_an_optimisation_problem(tmp_path: Path) -> None:
     outcome = graded(tmp_path, BAYES, "2.4", md(r"**Answer 2.4**" "\n\n" r"$\max(0, \mu)$"))
     assert "optimisation" not in outcome.message
+
+
+TWO_LAYER = questions_of(load_assignment(REPO / "assignments" / "two_layer_net"))
+
+
+@pytest.mark.parametrize("math", [r"$$\frac{\partial R}{\partial W_1} = 2 \text{reg} W_1$$",
+                                  r"$$2 \cdot \text{reg} \cdot W_1$$", r"$$2\,\mathrm{reg}\, W^{(1)}$$"])
+def test_a_name_written_upright_inside_the_math_is_not_a_remark(tmp_path: Path, math: str) -> None:
+    """`\\text{reg}` between factors is the variable reg (6b of two_layer_net), not a remark cut off."""
+    assert right_hand_side(r"2 \text{reg} W_1") == r"2 \text{reg} W_1"
+    outcome = graded(tmp_path, TWO_LAYER, "6b", md(f"**Answer 6b**\n\n{math}"))
+    assert outcome.passed, outcome.message

@@ -111,7 +111,17 @@ def _words_at(line: str, i: int) -> bool:
     close = line.find("}", match.end())
     inner = line[match.end() : close if close >= 0 else None]
     word = re.sub(r"\\[,;:! ]|\s", "", inner)
+    if close >= 0 and _IDENTIFIER.fullmatch(inner.strip()) and (
+        _MATH_AFTER.match(line, close + 1) or (before >= 0 and line[before] in _OPERATORS)
+    ):
+        return False  # a name written upright inside the math: `2 \text{reg} W_1`, `\lambda \cdot \text{reg}`
     return word not in _MATH_WORDS and not (len(word) == 1 and word.isalpha())
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+# what continues an expression after an upright name: a symbol, a number, a group, a command that is not spacing
+_MATH_AFTER = re.compile(r"\s*(?:[A-Za-z0-9({\[^_]|\\(?!q?quad|hfill|hspace|text|mbox|[,;:! ])[A-Za-z])")
+_OPERATORS = "*+-/=(^_"
 
 
 def _is_remark(piece: str) -> bool:

@@ -12,7 +12,7 @@ from nbbuild import code, md, notebook, write
 from grader.assign import RegionError, assign, strip_notebook, strip_source, template_files, template_path
 from grader.assignment import load_assignment
 
-ASSIGNMENTS = ["logistic_softmax", "bayes_mlp", "two_layer_net"]
+ASSIGNMENTS = sorted(p.parent.name for p in (REPO / "assignments").glob("*/assignment.toml"))
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)

@@ -23,7 +23,7 @@ from grader.session import build_context, new_pool
 from grader.submission import discover
 from grader.testing.collect import collect
 
-ASSIGNMENTS = ["logistic_softmax", "bayes_mlp"]
+ASSIGNMENTS = sorted(p.parent.name for p in (REPO / "assignments").glob("*/assignment.toml"))
 
 
 def assignment_or_skip(assignment_id: str) -> Assignment:
@@ -37,7 +37,8 @@ def assignment_or_skip(assignment_id: str) -> Assignment:
 
 
 def examples_of(assignment_id: str) -> Path:
-    for folder in (REPO / "examples" / assignment_id, REPO / "examples" / f"submissions_{assignment_id}"):
+    for folder in (REPO / "examples" / assignment_id, REPO / "examples" / f"submissions_{assignment_id}",
+                   REPO / "examples" / f"{assignment_id}_submissions"):
         if folder.is_dir():
             return folder
     if assignment_id == "logistic_softmax":

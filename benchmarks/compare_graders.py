@@ -740,12 +740,12 @@ def report(roster: list[tuple[str, str]], runs: list[Run], fixed: Run, compute: 
     print("class: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
     print(f"own compute per hand-in (answers + all tests, in-process, numpy imported), correct and buggy: "
           f"median {compute['median']:.3f} s (correct only {compute['correct_median']:.3f} s, mean {compute['mean']:.3f} s)")
-    print(f"{'tool':<26}{'class wall s':>13}{'median/hand-in':>16}{'x own':>7}{'in student calls':>18}"
+    print(f"{'tool':<30}{'class wall s':>13}{'median/hand-in':>16}{'x own':>7}{'in student calls':>18}"
           f"{'peak RSS MB':>13}{'verdicts':>10}")
     figures: dict = {"students": count, "kinds": counts, "own_compute": compute, "tools": {}}
     for run in [*runs, fixed]:
         if run.error or run.seconds is None:
-            print(f"{run.label:<26}  failed: {run.error}")
+            print(f"{run.label:<30}  failed: {run.error}")
             figures["tools"][run.label] = {"error": run.error}
             continue
         theirs = scores.get(run.label, {})
@@ -760,13 +760,18 @@ def report(roster: list[tuple[str, str]], runs: list[Run], fixed: Run, compute: 
                "wrong": [(s, v, theirs.get(s)) for s, v in checked if s not in exact] if of_class and theirs else []}
         figures["tools"][run.label] = row
         spread = f"  (runs: {', '.join(f'{v:.1f}' for v in run.all_seconds)})" if len(run.all_seconds) > 1 else ""
-        print(f"{run.label:<26}{run.seconds:13.2f}{_fmt(median, 16, 3)}"
+        print(f"{run.label:<30}{run.seconds:13.2f}{_fmt(median, 16, 3)}"
               f"{_fmt(median / compute['median'] if median else None, 7, 2)}{_fmt(inside, 18, 3)}"
               f"{run.peak_mb or 0:13.0f}{f'{len(exact)}/{len(checked)}' if of_class and theirs else '':>10}{spread}")
+        by_kind = {k: _median([t for s, t in run.per_student.items() if kinds.get(s) == k]) for k in counts}
+        row["median_by_kind"] = by_kind
+        if of_class and len(run.per_student) > 1:
+            print(f"{'':<30}s per hand-in by kind (median): "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in by_kind.items() if v is not None))
         for note in run.notes:
-            print(f"{'':<26}{note}")
+            print(f"{'':<30}{note}")
         for student, variant, got in row["wrong"][:8]:
-            print(f"{'':<26}{student} ({variant}): {got} points, expected {EXPECTED_SCORE[variant]}")
+            print(f"{'':<30}{student} ({variant}): {got} points, expected {EXPECTED_SCORE[variant]}")
     print("(median/hand-in: over the correct and buggy hand-ins; ours from OUT/STUDENT/.grading.json, nbgrader from "
           "its time-stamped log, otter per `otter run` call. x own: that median / the own-compute median. "
           "peak RSS: the largest single process of the run)")

@@ -89,6 +89,8 @@ MUTATIONS = {
     "stops_early": ("    for _ in range(100000):", "    for _ in range(1):"),
     "w1_sign": ('"W1": np.outer(delta1, x)', '"W1": -np.outer(delta1, x)'),
     "w2_transposed": ('"W2": np.outer(delta2, z1)', '"W2": np.outer(z1, delta2)'),
+    "train_no_update": ("            updater(params, lr)\n", "            pass  # updater(params, lr)\n"),
+    "w1_grad_flat": ('"W1": np.outer(delta1, x)', '"W1": np.outer(delta1, x).ravel()'),
     "torch_softmax": ("    X_exp = torch.exp(X - X.max(dim=1, keepdim=True).values)\n"
                       "    return X_exp / X_exp.sum(dim=1, keepdim=True)",
                       "    return torch.softmax(X, dim=1)"),
@@ -346,3 +348,19 @@ def test_an_unstable_softmax_is_told_so(results):
     assert all(x["passed"] for x in others), others
     reference = {x["name"]: x for x in task(results["reference_copy"], "4.1")["tests"]}
     assert all(not x["diagnoses"] for x in reference.values())
+
+
+def test_a_train_that_never_updates_is_below_threshold_in_4_4_only(results):
+    result = results["train_no_update"]
+    failed = [x for x in task(result, "4.4")["tests"] if not x["passed"]]
+    assert failed and all(x["diagnoses"] == ["below_threshold"] for x in failed), failed
+    assert result["score"] == 100 - task(result, "4.4")["max_score"]
+
+
+def test_a_flattened_gradient_is_the_wrong_shape(results):
+    result = results["w1_grad_flat"]
+    failed = [x for x in task(result, "3.3")["tests"] if not x["passed"]]
+    assert failed and all("W1" in x["message"] and x["diagnoses"] == ["wrong_shape"] for x in failed), failed
+    assert "shape (15,)" in failed[0]["message"], failed[0]["message"]
+    others = [x for x in task(result, "3.3")["tests"] if x not in failed and not x["name"].startswith("written")]
+    assert others and all(x["passed"] for x in others), others  # b1, W2, b2 keep their points

@@ -94,12 +94,7 @@ class LocalExecutor:
         self._expected().load_cache(self._cache_file)
 
     def canary(self) -> tuple[StudentResult | None, StudentResult | None]:
-        reference, template = self.assignment.reference, self.assignment.template
-        results = (self.session.grade("reference", reference) if reference is not None else None,
-                   self.session.grade("template", template) if template is not None and template.exists() else None)
-        if self._cache_file is not None:  # the reference ran every test: every value it gave is kept
-            self._expected().save_cache(self._cache_file)
-        return results
+        return _canary(self.session, self._cache_file)
 
     def _expected(self) -> ExpectedValues:
         expected = self.session.context.expected
@@ -115,6 +110,18 @@ class LocalExecutor:
             self._session.close()
 
 
+def _canary(session: GradingSession, cache_file: Path | None) -> tuple[StudentResult | None, StudentResult | None]:
+    """Grade the reference and the template; keep every value the reference gave (it ran every test)."""
+    reference, template = session.assignment.reference, session.assignment.template
+    results = (session.grade("reference", reference) if reference is not None else None,
+               session.grade("template", template) if template is not None and template.exists() else None)
+    if cache_file is not None:
+        expected = session.context.expected
+        assert expected is not None
+        expected.save_cache(cache_file)
+    return results
+
+
 def grade_or_error(session: GradingSession, job: Job) -> StudentResult:
     """Grade one job; a failure of the grader's own code becomes the student's `error` status, not a crash."""
     try:
@@ -127,12 +134,36 @@ def grade_or_error(session: GradingSession, job: Job) -> StudentResult:
 
 
 class ForkExecutor(LocalExecutor):
-    """`jobs` grading processes forked from this one, each handed one hand-in at a time."""
+    """`jobs` grading processes forked from this one, each handed one hand-in at a time.
+
+    This process never runs a test itself, the canary included: a host library that starts threads
+    when first used (torch's OpenMP pool) would leave every process forked after it hanging.
+    """
 
     def __init__(self, assignment: Assignment, jobs: int, retries: int = RETRIES, cache: bool = True) -> None:
         super().__init__(assignment, cache)
         self.jobs = max(1, jobs)
         self.retries = retries
+
+    def canary(self) -> tuple[StudentResult | None, StudentResult | None]:
+        """The canary in a forked process of its own; the values it computed are read back for the others."""
+        child = _Child.start(self.session)
+        try:
+            child.connection.send(("canary", str(self._cache_file) if self._cache_file else None))
+            connection.wait([child.connection, child.process.sentinel])
+            kind, payload = child.connection.recv() if child.connection.poll() else ("died", None)
+        except (EOFError, OSError):
+            kind, payload = "died", None
+        finally:
+            child.stop()
+        if kind == "config":
+            raise ConfigError(str(payload))
+        if kind != "canary":
+            raise ConfigError(f"{self.assignment.id}: grading the reference failed: "
+                              f"{_death(child.process.exitcode).replace('this hand-in', 'the reference')}")
+        if self._cache_file is not None:
+            self._expected().load_cache(self._cache_file)
+        return payload  # type: ignore[return-value]
 
     def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]:
         self.session.close()  # the children start their own sandbox pools; none may share the parent's
@@ -195,7 +226,7 @@ class _Child:
 
     def give(self, job: Job) -> None:
         self.job = job
-        self.connection.send((job.student, str(job.path)))
+        self.connection.send(("grade", (job.student, str(job.path))))
 
     def collect(self) -> tuple[Job, StudentResult | GraderError | str]:
         """The finished job and its result, the batch-stopping error, or why the process died."""
@@ -245,9 +276,13 @@ def _child_main(session: GradingSession, link: connection.Connection) -> None:
                 return
             if message is None:
                 return
-            student, path = message
+            kind, payload = message
             try:
-                link.send(("result", grade_or_error(session, Job(student, Path(path)))))
+                if kind == "canary":
+                    link.send(("canary", _canary(session, Path(payload) if payload else None)))
+                else:
+                    student, path = payload
+                    link.send(("result", grade_or_error(session, Job(student, Path(path)))))
             except GraderError as error:
                 link.send(("config", error.message))
     finally:

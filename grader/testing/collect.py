@@ -13,6 +13,7 @@ import inspect
 import itertools
 import sys
 import types
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,10 @@ def collect(assignment: Assignment, include_hidden: bool = True) -> Suite:
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("test_*.py")):
-            module = _import(path, f"_grader_tests_.{assignment.id}.{visibility}.{path.stem}")
+            # named by the file's path and content too: two copies of an assignment in one process (tests,
+            # a notebook checking twice) never share a module
+            digest = zlib.crc32(str(path.resolve()).encode() + path.read_bytes())
+            module = _import(path, f"_grader_tests_.{assignment.id}.{visibility}.{path.stem}_{digest:08x}")
             functions = [
                 f for name, f in inspect.getmembers(module, inspect.isfunction)
                 if name.startswith("test") and f.__module__ == module.__name__

@@ -268,6 +268,7 @@ def _child_main(session: GradingSession, link: connection.Connection) -> None:
     """A grading process: grade what the batch sends until told to stop; die with the batch."""
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle
+    _one_thread_for_forked_libraries()
     try:
         while True:
             try:
@@ -287,6 +288,22 @@ def _child_main(session: GradingSession, link: connection.Connection) -> None:
                 link.send(("config", error.message))
     finally:
         session.close()
+
+
+def _one_thread_for_forked_libraries() -> None:
+    """A thread pool the parent started (torch's OpenMP) does not exist in a forked child: using it hangs.
+
+    One thread keeps host-side torch in the tests on the calling thread (the students' torch runs in the
+    sandbox workers, fresh processes, unaffected).
+    """
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            torch.set_num_threads(1)
+        except Exception:  # noqa: BLE001 - a torch too broken to set threads is the tests' concern
+            pass
 
 
 def _die_with_parent() -> None:

@@ -403,8 +403,8 @@ def test_a_tensor_request_crosses_to_the_worker_only():
         ({"$a": ["float64", [-1], ""]}, "malformed array shape"),
         ({"$a": ["float64", [2], "AAAAAAAAAAA="]}, "array data does not match its shape"),
         ({"$a": ["float64", [1], "AAAAAAAAAAA"]}, "malformed base64 data"),
-        ({"$a": ["float64", [1], "AAAAA!AAAAA="]}, "malformed base64 data"),  # not skipped over: refused
-        ({"$n": ["float64", "AAAA AAAAAA="]}, "malformed base64 data"),
+        ({"$a": ["float64", [1], "AAAAAA!AAAAA="]}, "malformed base64 data"),  # not skipped over: refused
+        ({"$n": ["float64", "AAAA AAAAAAA="]}, "malformed base64 data"),
         ({"$n": ["object", "AA=="]}, "malformed numpy scalar"),
         ({"$n": ["float64", "AAAA"]}, "numpy scalar of the wrong size"),
         ({"$q": 1}, "unknown value form '\\$q'"),

@@ -443,7 +443,14 @@ def test_a_frame_larger_than_a_pipe_is_written_and_read_whole():
 
     frame = codec.encode(np.arange(300_000, dtype=np.float64))  # 3 MB: many pipe buffers, several 1 MB reads
     read_fd, write_fd = os.pipe()
-    writer = threading.Thread(target=lambda: (codec.write_message(write_fd, frame), os.close(write_fd)))
+
+    def write() -> None:
+        try:
+            codec.write_message(write_fd, frame)
+        finally:
+            os.close(write_fd)  # a writer that fails ends the reader's wait with EOF instead of hanging the test
+
+    writer = threading.Thread(target=write)
     writer.start()
     try:
         header = codec.read_exactly(read_fd, codec.HEADER.size)

@@ -13,7 +13,7 @@ from grader.session import build_context, new_pool
 from .classroom import DEMO, SUBMISSIONS, grade_command, grade_environment
 
 REPEATS = 20
-# full marks, and a mix of wrong values, a diagnosis with a factor, and a hidden bare assert
+# full marks, and a mix of wrong values and a hidden bare assert
 STUDENTS = ("honest", "monkeypatch-math-isclose")
 
 

@@ -226,7 +226,10 @@ class _Child:
 
     def give(self, job: Job) -> None:
         self.job = job
-        self.connection.send(("grade", (job.student, str(job.path))))
+        try:
+            self.connection.send(("grade", (job.student, str(job.path))))
+        except OSError:
+            pass  # the process died between two hand-ins: its sentinel says so, and the job is tried again
 
     def collect(self) -> tuple[Job, StudentResult | GraderError | str]:
         """The finished job and its result, the batch-stopping error, or why the process died."""

@@ -174,3 +174,45 @@ def test_caches_change_no_verdict_on_the_example_class(tmp_path):
         assert done.returncode == 0, done.stderr
         runs[name] = {p.parent.name: p.read_bytes() for p in out.glob("*/result.json")}
     assert len(runs["cached"]) >= 8 and runs["cached"] == runs["uncached"]
+
+
+REACHES_TEST = '''
+import pytest
+
+
+@pytest.mark.task("scaled")
+@pytest.mark.points(1)
+def test_twice_scaled(student):
+    """twice_scaled doubles scaled_sum"""
+    assert student.twice_scaled([1.0]) == 6.0
+'''
+
+TWICE = '''
+
+def twice_scaled(values):
+    return 2 * scaled_sum(values)
+'''
+
+
+def test_a_function_that_reaches_a_hung_one_fails_at_once_even_with_equal_budgets(tmp_path):
+    """test_timeout equal to call_timeout (the first call of a test gets a hair less than the call limit),
+    and a function whose code calls the hung one: one budget for the whole hand-in."""
+    folder = demo_copy(tmp_path, REACHES_TEST, name="test_twice.py", extra_reference=TWICE,
+                       extra_needs=("twice_scaled",))  # runs after test_grad.py's scaled_sum test
+    toml = folder / "assignment.toml"
+    toml.write_text(toml.read_text().replace("test_timeout = 8.0", "test_timeout = 3.0"))
+    session = GradingSession.for_assignment(load_assignment(folder))
+    handin = tmp_path / "hangs.py"
+    handin.write_text(HANGS + TWICE)
+    try:
+        started = time.monotonic()
+        result = session.grade("hangs", handin)
+        elapsed = time.monotonic() - started
+    finally:
+        session.close()
+    tests = {t.name: t for t in _tests_of(result, "scaled")}
+    twice = tests["twice_scaled doubles scaled_sum"]
+    assert twice.diagnoses == (Diagnosis.TIMEOUT,)
+    assert "twice_scaled calls scaled_sum, which ran past its time limit earlier" in twice.message
+    assert sum("earlier" in t.message for t in tests.values()) == 2  # of three tests, one waited
+    assert elapsed < 2 * 3.0, f"{elapsed:.1f} s: a hang was waited for more than once"

@@ -17,6 +17,7 @@ from typing import Any
 from grader.model import Diagnosis, Program
 from grader.sandbox import codec
 from grader.sandbox.client import Failure, SandboxUnavailable, StudentError, WorkerProcess
+from grader.sandbox.hangs import HangMemo
 from grader.sandbox.launcher import Limits
 
 _BUDGET_SPENT = "it was stopped when the test's time budget ran out (the limit for one call is {:g} s)"
@@ -57,7 +58,7 @@ class StudentSession:
         self.helpers: dict[str, str] = {}
         # A student function that ran past the per-call limit once is not run again: later tests that
         # reach it fail at once with the same `timeout` (one budget per hang, not one per test).
-        self.hung: dict[str, tuple[str, Failure]] = {}
+        self.hangs = HangMemo(program)
         self.fresh = False  # this test asked for a fresh try of functions that hung before
         self.test_name = ""
         self.student_seconds = 0.0  # time inside calls into the student's code, for the summary
@@ -109,10 +110,13 @@ class StudentSession:
             raise StudentError(
                 Failure(Diagnosis.EXCEPTION, "this object belonged to a worker that crashed earlier in the test")
             )
-        if callee in self.hung and not self.fresh:
-            where, failure = self.hung[callee]
-            raise StudentError(replace(failure, message=f"{callee} ran past its time limit earlier (in the test "
-                                       f"'{where}'), so it was not run again: {failure.message}"))
+        hang = None if self.fresh else self.hangs.blocking(callee)
+        if hang is not None:
+            failure = hang.failure
+            assert isinstance(failure, Failure)
+            via = "" if hang.function == callee else f"{callee} calls {hang.function}, which "
+            raise StudentError(replace(failure, message=f"{via or hang.function + ' '}ran past its time limit "
+                                       f"earlier (in the test '{hang.test}'), so it was not run again: {failure.message}"))
         call_limit = self.pool.limits.call_timeout
         if self.deadline - time.monotonic() <= 0:
             # the budget covers all of a test's calls together: once spent, no call gets more time
@@ -127,12 +131,12 @@ class StudentSession:
         except StudentError as error:
             if error.failure.diagnosis is not Diagnosis.TIMEOUT:
                 raise
-            if timeout >= call_limit:
-                if callee:
-                    self.hung.setdefault(callee, (self.test_name, error.failure))
-                raise
-            # the test's budget, not the per-call limit, ran out: say so in words that do not vary from run to run
-            raise StudentError(replace(error.failure, message=_BUDGET_SPENT.format(call_limit))) from None
+            failure = error.failure
+            if timeout < call_limit:
+                # the test's budget, not the per-call limit, ran out: say so in words that do not vary from run to run
+                failure = replace(failure, message=_BUDGET_SPENT.format(call_limit))
+            self.hangs.record(callee, self.test_name, failure)  # a function that timed out is not waited for again
+            raise StudentError(failure) from None
         finally:
             self.student_seconds += time.perf_counter() - started
 

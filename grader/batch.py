@@ -27,6 +27,7 @@ from grader.executors import Executor, ForkExecutor, Job
 from grader.model import StudentResult
 from grader.outputs import (
     StudentFiles,
+    class_files_current,
     read_results,
     remove_partial_files,
     write_class_files,
@@ -153,11 +154,13 @@ def grade_batch(
                         errors.append(result.student)
         finally:
             executor.close()
-        results = read_results(out, [s for s, _ in entries])
-        from grader.similarity import similar_code
+        students = [s for s, _ in entries if (out / s / "result.json").is_file()]
+        ignored_names = [p.name for p in ignored]
+        if todo or not class_files_current(out, assignment, students, ignored_names, options):
+            from grader.similarity import similar_code
 
-        similar = similar_code(assignment, entries, fingerprints, out, write_atomic).summary_rows()
-        write_class_files(out, assignment, results, [p.name for p in ignored], options, similar)
+            similar = similar_code(assignment, entries, fingerprints, out, write_atomic).summary_rows()
+            write_class_files(out, assignment, read_results(out, students), ignored_names, options, similar)
     return BatchReport(tuple(j.student for j in todo), tuple(skipped), tuple(p.name for p in ignored), out,
                        tuple(sorted(errors)))
 

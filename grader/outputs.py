@@ -154,6 +154,19 @@ def read_seconds(out: Path, students: Sequence[str]) -> dict[str, dict[str, Any]
     return found
 
 
+def class_files_current(out: Path, assignment: Assignment, students: Sequence[str], ignored: Sequence[str],
+                        options: StudentFiles) -> bool:
+    """Whether the class files already show exactly this class (a rerun with nothing graded need not redraw them)."""
+    try:
+        saved = json.loads((out / CLASS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    pages = [out / "gradebook.csv", out / "summary.html", *([out / "summary.pdf"] if options.pdf else [])]
+    return (all(page.is_file() for page in pages) and saved.get("students") == sorted(students)
+            and saved.get("ignored") == list(ignored) and saved.get("pdf") == options.pdf
+            and saved.get("title") == assignment.title and saved.get("task_ids") == [t.id for t in assignment.tasks])
+
+
 def write_class_files(
     out: Path,
     assignment: Assignment,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 from collections import Counter
@@ -20,6 +21,7 @@ from grader.report.mathsvg import math_markup, render_math_in_markdown_html
 from grader.report.plots import histogram_svg, record_svg
 
 
+@functools.cache
 def grader_version() -> str:
     """The installed grader's version."""
     try:

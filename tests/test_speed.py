@@ -35,17 +35,22 @@ def _tests_of(result, task):
     return next(t for t in result.tasks if t.id == task).tests
 
 
-def test_a_function_that_hangs_costs_one_budget_not_one_per_test(tmp_path):
-    """demo has two tests of scaled_sum (3 s per call): the second fails at once, with the same diagnosis."""
-    session = GradingSession.for_assignment(load_assignment(demo_copy(tmp_path)))
-    handin = tmp_path / "hangs.py"
-    handin.write_text(HANGS)
+def graded_timed(assignment, tmp_path, source: str, cache: bool = True):
+    """One hand-in (a single .py file) graded through a grading session, and the seconds it took."""
+    session = GradingSession.for_assignment(assignment, cache=cache)
+    handin = tmp_path / "student.py"
+    handin.write_text(source)
     try:
         started = time.monotonic()
-        result = session.grade("hangs", handin)
-        elapsed = time.monotonic() - started
+        result = session.grade("student", handin)
+        return result, time.monotonic() - started
     finally:
         session.close()
+
+
+def test_a_function_that_hangs_costs_one_budget_not_one_per_test(tmp_path):
+    """demo has two tests of scaled_sum (3 s per call): the second fails at once, with the same diagnosis."""
+    result, elapsed = graded_timed(load_assignment(demo_copy(tmp_path)), tmp_path, HANGS)
     first, second = _tests_of(result, "scaled")
     assert first.diagnoses == (Diagnosis.TIMEOUT,) and second.diagnoses == (Diagnosis.TIMEOUT,)
     assert "ran past its time limit earlier" in second.message and "scaled_sum" in second.message
@@ -55,13 +60,7 @@ def test_a_function_that_hangs_costs_one_budget_not_one_per_test(tmp_path):
 
 
 def test_a_test_marked_fresh_tries_the_hung_function_again(tmp_path):
-    session = GradingSession.for_assignment(load_assignment(demo_copy(tmp_path, FRESH_TEST)))
-    handin = tmp_path / "hangs.py"
-    handin.write_text(HANGS)
-    try:
-        result = session.grade("hangs", handin)
-    finally:
-        session.close()
+    result, _ = graded_timed(load_assignment(demo_copy(tmp_path, FRESH_TEST)), tmp_path, HANGS)
     fresh = next(t for t in _tests_of(result, "scaled") if t.name == "scaled_sum gets a fresh try")
     assert fresh.diagnoses == (Diagnosis.TIMEOUT,) and "earlier" not in fresh.message
 
@@ -136,13 +135,7 @@ def _shared_demo(tmp_path):
 
 
 def test_the_shared_fixture_computes_once_per_handin_and_hands_out_copies(tmp_path):
-    session = GradingSession.for_assignment(_shared_demo(tmp_path))
-    handin = tmp_path / "student.py"
-    handin.write_text(SHARED_STUDENT)
-    try:
-        result = session.grade("student", handin)
-    finally:
-        session.close()
+    result, _ = graded_timed(_shared_demo(tmp_path), tmp_path, SHARED_STUDENT)
     tests = {t.name: t for t in _tests_of(result, "scaled")}
     assert tests["the first test computes the shared result"].passed, tests
     assert tests["the second test gets the same result, untouched"].passed, tests
@@ -151,13 +144,7 @@ def test_the_shared_fixture_computes_once_per_handin_and_hands_out_copies(tmp_pa
 
 
 def test_without_the_caches_the_shared_result_is_computed_in_every_test(tmp_path):
-    session = GradingSession.for_assignment(_shared_demo(tmp_path), cache=False)
-    handin = tmp_path / "student.py"
-    handin.write_text(SHARED_STUDENT)
-    try:
-        result = session.grade("student", handin)
-    finally:
-        session.close()
+    result, _ = graded_timed(_shared_demo(tmp_path), tmp_path, SHARED_STUDENT, cache=False)
     second = next(t for t in _tests_of(result, "scaled") if t.name == "the second test gets the same result, untouched")
     assert not second.passed  # computed again: the student's counter says 2 (the check above proves the cache)
 
@@ -201,15 +188,7 @@ def test_a_function_that_reaches_a_hung_one_fails_at_once_even_with_equal_budget
                        extra_needs=("twice_scaled",))  # runs after test_grad.py's scaled_sum test
     toml = folder / "assignment.toml"
     toml.write_text(toml.read_text().replace("test_timeout = 8.0", "test_timeout = 3.0"))
-    session = GradingSession.for_assignment(load_assignment(folder))
-    handin = tmp_path / "hangs.py"
-    handin.write_text(HANGS + TWICE)
-    try:
-        started = time.monotonic()
-        result = session.grade("hangs", handin)
-        elapsed = time.monotonic() - started
-    finally:
-        session.close()
+    result, elapsed = graded_timed(load_assignment(folder), tmp_path, HANGS + TWICE)
     tests = {t.name: t for t in _tests_of(result, "scaled")}
     twice = tests["twice_scaled doubles scaled_sum"]
     assert twice.diagnoses == (Diagnosis.TIMEOUT,)

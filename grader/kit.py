@@ -32,10 +32,15 @@ def build_wheel(into: Path) -> Path | None:
     root = Path(__file__).resolve().parent.parent
     if not (root / "pyproject.toml").is_file():
         return None
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                           "-w", str(into), str(root)], capture_output=True, text=True, timeout=600)
-    wheels = sorted(into.glob(f"{PACKAGE}-*.whl"))
-    return wheels[-1] if done.returncode == 0 and wheels else None
+    # with this environment's setuptools first (offline, fast); when it is too old for pyproject.toml,
+    # in pip's isolated build environment (it fetches a recent setuptools from the package index)
+    for isolation in (["--no-build-isolation"], []):
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", *isolation, "-q",
+                               "-w", str(into), str(root)], capture_output=True, text=True, timeout=600)
+        wheels = sorted(into.glob(f"{PACKAGE}-*.whl"))
+        if done.returncode == 0 and wheels:
+            return wheels[-1]
+    return None
 
 
 def readme(assignment: Assignment, template_name: str, wheel: str | None) -> str:

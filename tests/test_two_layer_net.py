@@ -8,6 +8,7 @@ points and diagnoses are pinned below, so that a change of any verdict shows.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import pickle
 import runpy
@@ -134,6 +135,8 @@ def test_example_material_is_up_to_date():
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))
 def test_each_student_per_task(graded, student):
+    if student == "uses_torch" and importlib.util.find_spec("torch") is None:
+        pytest.skip("uses_torch's other tasks run its torch code: torch is needed where it is graded")
     results, _ = graded
     result = results[student]
     assert result["status"] == "graded"

@@ -140,7 +140,7 @@ def read_results(out: Path, students: Sequence[str]) -> Iterator[dict[str, Any]]
             yield json.loads(path.read_text(encoding="utf-8"))
 
 
-def read_seconds(out: Path, students: Sequence[str]) -> dict[str, dict[str, Any]]:
+def read_grading(out: Path, students: Sequence[str]) -> dict[str, dict[str, Any]]:
     """How each listed student was graded, when it was recorded: `seconds` in all, `student_seconds`
     of them inside the student's own code, and the `environment` (isolation layer and versions)."""
     found = {}
@@ -194,7 +194,7 @@ def _write_class_pages(out: Path, title: str, task_ids: Sequence[str], results: 
     """gradebook.csv (with the reviewed column once something is reviewed) and summary.html (and .pdf)."""
     found = results if isinstance(results, ClassDigest) else digest(results)
     write_atomic(out / "gradebook.csv", reviewed_gradebook_csv(task_ids, found.rows))
-    seconds = read_seconds(out, [r["student"] for r in found.rows])
+    seconds = read_grading(out, [r["student"] for r in found.rows])
     write_atomic(out / "summary.html", summary_html_chunks(title, task_ids, found, ignored, similar, seconds))
     if pdf:
         from grader.report.pdf import html_to_pdf

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from grader.answers import import_readers
 from grader.assignment import Assignment
 from grader.environment import current_environment
 from grader.model import StudentResult
@@ -31,8 +32,9 @@ def build_context(
     data = load_data(assignment) if data is None else data
     inject = injected_values(assignment, data)
     reference = load_reference(assignment, inject)
-    return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject, questions_of(assignment),
-                       cache=cache)
+    questions = questions_of(assignment)
+    import_readers(question for _, question in questions)  # once here, not once per forked grading process
+    return TestContext(assignment, collect(assignment, include_hidden), reference, data, inject, questions, cache=cache)
 
 
 def new_pool(assignment: Assignment) -> WorkerPool:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from democlass import GOOD, demo_copy
 from nbformat.notebooknode import NotebookNode
 
 from grader.answers import (
@@ -566,3 +569,43 @@ def test_a_missing_answer_is_not_implemented(tmp_path: Path) -> None:
 def test_grading_is_deterministic() -> None:
     text = "$\\frac{\\bar{x}}{1 + \\frac{\\sigma^2}{\\tau^2 n}}$"
     assert grade_answer(MAP, answer(text)) == grade_answer(MAP, answer(text))
+
+
+# ---------------------------------------------------------------- sympy only when a question reads math
+
+SYMPY_PROBE = """
+import sys
+from pathlib import Path
+from grader.catalog import find_assignment
+from grader.executors import Job, LocalExecutor
+import grader.batch, grader.cli
+assignment = find_assignment(sys.argv[1])
+executor = LocalExecutor(assignment)
+executor.start(Path(sys.argv[3]))
+loaded = "sympy" in sys.modules
+[result] = executor.run([Job("ada", Path(sys.argv[2]))])
+executor.close()
+print(loaded, "sympy" in sys.modules, result.score)
+"""
+
+
+def _sympy_probe(tmp_path: Path, assignment: Path) -> tuple[str, str, str]:
+    handin = tmp_path / "ada.py"
+    handin.write_text(GOOD)
+    run = subprocess.run([sys.executable, "-c", SYMPY_PROBE, str(assignment), str(handin), str(tmp_path / "cache")],
+                         capture_output=True, text=True, timeout=300, check=True)
+    loaded, after, score = run.stdout.split()
+    return loaded, after, score
+
+
+def test_sympy_is_not_imported_by_an_assignment_without_math_questions(tmp_path: Path) -> None:
+    folder = demo_copy(tmp_path)
+    toml = folder / "assignment.toml"
+    text = toml.read_text()
+    toml.write_text(text[:text.index("[[questions]]")].replace("total_points = 32", "total_points = 30"))
+    assert _sympy_probe(tmp_path, folder) == ("False", "False", "30.0")
+
+
+def test_sympy_is_imported_before_grading_when_a_question_reads_math(tmp_path: Path) -> None:
+    """Imported with the context, so that the grading processes forked from it inherit it."""
+    assert _sympy_probe(tmp_path, demo_copy(tmp_path)) == ("True", "True", "32.0")

@@ -1,19 +1,26 @@
-"""Grading one written answer against its question: numeric, choice, expression, shape, or by hand."""
+"""Grading one written answer against its question: numeric, choice, expression, shape, or by hand.
+
+Numbers and expressions are read with sympy (`expression.py`, `equivalence.py`), imported by the
+first question that reads one: choice, shape and manual questions, and classes without written
+answers, never import it.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from grader.answers.choice import fold, read_choice
-from grader.answers.equivalence import compare
-from grader.answers.expression import Parsed, Unreadable, evaluate, parse_expression
 from grader.answers.locate import FoundAnswer
 from grader.answers.mathtext import math_segments, right_hand_side
 from grader.answers.questions import AnswerVerdict, Question
 from grader.answers.shape import read_shapes
 from grader.model import Diagnosis
+
+if TYPE_CHECKING:
+    from grader.answers.expression import Parsed
 
 _PLACEHOLDERS = frozenset(
     {
@@ -72,9 +79,20 @@ def grade_answer(question: Question, found: FoundAnswer | None) -> AnswerVerdict
     return _held(question, f"{verdict.message}; the answer was {found.doubt}", verdict.read)
 
 
+READ_WITH_SYMPY = frozenset({"numeric", "expression"})
+
+
+def import_readers(questions: Iterable[Question]) -> None:
+    """Import sympy now if these questions read math: a grading process forked afterwards inherits it."""
+    if any(question.kind in READ_WITH_SYMPY for question in questions):
+        import grader.answers.equivalence  # noqa: F401 - imports sympy and the expression reader
+
+
 def validate_question(question: Question) -> tuple[str, ...]:
     """What is wrong with a question as configured (an unreadable expected answer), for `assignment.py` to report."""
     if question.kind == "expression":
+        from grader.answers.expression import Unreadable, parse_expression
+
         expected = parse_expression(
             right_hand_side(str(question.expected)), question.symbols, question.index_superscripts
         )
@@ -192,6 +210,8 @@ def _last_numbers(pieces: list[str], question: Question, count: int) -> tuple[fl
 
 
 def _number(text: str, question: Question) -> float | None:
+    from grader.answers.expression import Unreadable, evaluate, parse_expression
+
     parsed = parse_expression(text, question.symbols, question.index_superscripts)
     if isinstance(parsed, Unreadable) or parsed.symbols:
         return None
@@ -219,6 +239,8 @@ def _grade_choice(question: Question, found: FoundAnswer) -> AnswerVerdict:
 
 
 def _grade_expression(question: Question, found: FoundAnswer) -> AnswerVerdict:
+    from grader.answers.expression import Unreadable, parse_expression
+
     expected = parse_expression(
         right_hand_side(str(question.expected)), question.symbols, question.index_superscripts
     )
@@ -241,6 +263,8 @@ def _grade_expression(question: Question, found: FoundAnswer) -> AnswerVerdict:
 
 
 def _verdict_on(question: Question, answer: Parsed, expected: Parsed, read: str) -> AnswerVerdict:
+    from grader.answers.equivalence import compare
+
     comparison = compare(answer, expected, seed=question.id)
     if comparison.equal:
         return _right(question, read)

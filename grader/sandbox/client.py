@@ -22,6 +22,7 @@ from typing import Any
 
 from grader.model import Diagnosis, TraceFrame
 from grader.sandbox import codec
+from grader.sandbox.forking import ForkServerProcess
 from grader.sandbox.launcher import Limits, ProcessGroup, apply_limits, sandbox_environment, worker_command
 from grader.sandbox.numpy_removals import numpy_removal
 
@@ -81,31 +82,13 @@ def failure_from_reply(error: Any) -> Failure:
     return Failure(diagnosis, text, frames, type_name)
 
 
-class WorkerProcess:
-    """One sandboxed worker process and the channel to it."""
+class WorkerChannel:
+    """The pipes to one worker and the protocol over them; how its process starts and ends is a subclass's."""
 
-    def __init__(self, python: str, limits: Limits, preload: tuple[str, ...] = ("numpy",)) -> None:
+    def __init__(self, limits: Limits, req_write: int, resp_read: int) -> None:
         self.limits = limits
-        self.workdir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
-        os.chmod(self.workdir, 0o777)
-        req_read, self._req_write = os.pipe()
-        self._resp_read, resp_write = os.pipe()
-        command = worker_command(python, self.workdir, req_read, resp_write, preload)
-        self.group = ProcessGroup.create(limits.max_processes)
-        group = self.group
-        self.process = subprocess.Popen(
-            command,
-            pass_fds=(req_read, resp_write),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=self.workdir,
-            env=sandbox_environment(self.workdir),
-            start_new_session=True,
-            preexec_fn=lambda: apply_limits(limits, group),
-        )
-        os.close(req_read)
-        os.close(resp_write)
+        self._req_write = req_write
+        self._resp_read = resp_read
         self.alive = True
         self.ready = False
         self.started = time.perf_counter()
@@ -188,10 +171,7 @@ class WorkerProcess:
         return b"".join(chunks)
 
     def _death_failure(self) -> Failure:
-        try:
-            code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = self._exit_code()
         if code is not None and code < 0 and -code == signal.SIGXCPU:
             return Failure(Diagnosis.TIMEOUT, "it used up the worker's CPU time and was stopped")
         if code is not None and code < 0 and -code == signal.SIGSEGV:
@@ -203,29 +183,105 @@ class WorkerProcess:
         )
 
     def kill(self) -> None:
-        """Kill the worker's whole process group and remove its working directory."""
+        """End the worker and every process it started; close the channel."""
         if self.alive:
             self.alive = False
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            if self.group is not None:
-                self.group.kill_all()  # also what left the process group (setsid, double fork)
+            self._end()
             for fd in (self._req_write, self._resp_read):
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _exit_code(self) -> int | None:
+        """How the worker's process ended (as `Popen.returncode`), waiting a few seconds for it; None: unknown."""
+        raise NotImplementedError
+
+    def _end(self) -> None:
+        raise NotImplementedError
 
     def __del__(self) -> None:
         if getattr(self, "alive", False):
             self.kill()
+
+
+class WorkerProcess(WorkerChannel):
+    """A worker started as a fresh interpreter in the sandbox (where workers are not forked: see `forks_workers`)."""
+
+    def __init__(self, python: str, limits: Limits, preload: tuple[str, ...] = ("numpy",)) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
+        os.chmod(self.workdir, 0o777)
+        req_read, req_write = os.pipe()
+        resp_read, resp_write = os.pipe()
+        command = worker_command(python, self.workdir, req_read, resp_write, preload)
+        self.group = ProcessGroup.create(limits.max_processes)
+        group = self.group
+        self.process = subprocess.Popen(
+            command,
+            pass_fds=(req_read, resp_write),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.workdir,
+            env=sandbox_environment(self.workdir),
+            start_new_session=True,
+            preexec_fn=lambda: apply_limits(limits, group),
+        )
+        os.close(req_read)
+        os.close(resp_write)
+        super().__init__(limits, req_write, resp_read)
+
+    def _exit_code(self) -> int | None:
+        try:
+            return self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _end(self) -> None:
+        """Kill the worker's whole process group, what left it (through the pids cgroup), and its folder."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.group is not None:
+            self.group.kill_all()  # also what left the process group (setsid, double fork)
+
+    def kill(self) -> None:
+        super().kill()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+class ForkedWorker(WorkerChannel):
+    """A worker forked from the fork server of its sandbox; ending it kills all it left and empties the sandbox."""
+
+    def __init__(self, server: ForkServerProcess, limits: Limits) -> None:
+        self.server = server
+        self.pid, req_write, resp_read = server.fork()
+        self._ended = False
+        super().__init__(limits, req_write, resp_read)
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        """The sandbox's outermost process (bubblewrap), which the fork server and this worker live under."""
+        return self.server.process
+
+    @property
+    def group(self) -> ProcessGroup | None:
+        """The pids cgroup of the sandbox (which caps the processes of the server and this worker together)."""
+        return self.server.group
+
+    def _exit_code(self) -> int | None:
+        self._ended = True
+        return self.server.end(self.pid, grace=5.0)
+
+    def _end(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self.server.end(self.pid, grace=0.0, wait=False)  # answered before the server's next fork
 
 
 def _outgoing_handle(value: Any) -> Any:

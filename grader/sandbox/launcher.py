@@ -78,6 +78,31 @@ def worker_command(python: str, workdir: Path, req_fd: int, resp_fd: int, preloa
     return _wrap(layer, python, workdir, inner)
 
 
+def forks_workers(python: str) -> bool:
+    """Whether each student's worker is forked from a fork server (`forkserver.py`) rather than started.
+
+    Only under bubblewrap: the server needs a PID namespace (to kill every process a student
+    left), folders and System V IPC of the sandbox's own (to empty them), and a student without
+    capabilities (who cannot trace the server or change its mounts). Under `unshare` student
+    code is root in its namespace, and under `none` nothing is private: there each student gets
+    a fresh interpreter.
+    """
+    return available_isolation(python) == "bwrap"
+
+
+def fork_server_command(python: str, workdir: Path, control_fd: int, preload: tuple[str, ...]) -> list[str]:
+    """The command line that starts the fork server in the sandbox, which forks one worker per student.
+
+    It is told which folders are the sandbox's own, to empty between students: the working
+    directory, /tmp and /dev/shm.
+    """
+    if not forks_workers(python):
+        raise ValueError("a fork server needs bubblewrap")
+    script = f"{SANDBOX_CODE}/forkserver.py"
+    inner = [python, "-I", "-B", script, str(control_fd), f"{SANDBOX_HOME}:/tmp:/dev/shm", *preload]
+    return _wrap("bwrap", python, workdir, inner)
+
+
 def _wrap(layer: Isolation, python: str, workdir: Path, inner: list[str]) -> list[str]:
     if layer == "bwrap":
         return ["bwrap", *_bwrap_arguments(python, workdir), "--", *inner]
@@ -94,7 +119,7 @@ def _bwrap_arguments(python: str, workdir: Path) -> list[str]:
             args += ["--ro-bind", system_dir, system_dir]
     for path in sorted(_interpreter_paths(python)):
         args += ["--ro-bind", path, path]
-    for name in ("worker.py", "codec.py"):
+    for name in ("worker.py", "codec.py", "forkserver.py"):
         args += ["--ro-bind", str(WORKER_DIR / name), f"{SANDBOX_CODE}/{name}"]
     args += ["--bind", str(workdir), SANDBOX_HOME, "--chdir", SANDBOX_HOME]
     args += ["--uid", "65534", "--gid", "65534", "--hostname", "sandbox"]

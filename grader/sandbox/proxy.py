@@ -16,33 +16,65 @@ from typing import Any
 
 from grader.model import Diagnosis, Program
 from grader.sandbox import codec
-from grader.sandbox.client import Failure, SandboxUnavailable, StudentError, WorkerProcess
+from grader.sandbox.client import (
+    Failure,
+    ForkedWorker,
+    SandboxUnavailable,
+    StudentError,
+    WorkerChannel,
+    WorkerProcess,
+)
+from grader.sandbox.forking import ForkServerDown, ForkServerProcess
 from grader.sandbox.hangs import HangMemo
-from grader.sandbox.launcher import Limits
+from grader.sandbox.launcher import Limits, forks_workers
 
 _BUDGET_SPENT = "it was stopped when the test's time budget ran out (the limit for one call is {:g} s)"
 
 
 class WorkerPool:
-    """Keeps one worker started ahead, so that its start-up overlaps the previous student's tests."""
+    """Where a student's worker comes from: forked from a fork server, or a fresh interpreter started ahead.
+
+    Under bubblewrap (see `forks_workers`) one fork server per pool pays the interpreter's start and
+    the preloads once, and each worker is a fork of it. Elsewhere one fresh worker is kept started
+    ahead, so that its start-up overlaps the previous student's tests.
+    """
 
     def __init__(self, python: str, limits: Limits, preload: tuple[str, ...]) -> None:
         self.python = python
         self.limits = limits
         self.preload = preload
+        self.forks = forks_workers(python)
+        self._server: ForkServerProcess | None = None
         self._spare: WorkerProcess | None = None
 
-    def take(self) -> WorkerProcess:
+    def take(self) -> WorkerChannel:
+        if self.forks:
+            return self._forked()
         worker = self._spare if self._spare is not None and self._spare.alive else None
         if worker is None:
             worker = WorkerProcess(self.python, self.limits, self.preload)
         self._spare = WorkerProcess(self.python, self.limits, self.preload)
         return worker
 
+    def _forked(self) -> ForkedWorker:
+        """A worker from the fork server; a server that is down is replaced once, then it is the machine's fault."""
+        for attempt in (1, 2):
+            if self._server is None or not self._server.alive:
+                self._server = ForkServerProcess(self.python, self.limits, self.preload)
+            try:
+                return ForkedWorker(self._server, self.limits)
+            except ForkServerDown as error:
+                if attempt == 2:
+                    raise SandboxUnavailable(f"the sandbox worker could not be started ({error})") from None
+        raise AssertionError("unreachable")
+
     def close(self) -> None:
         if self._spare is not None:
             self._spare.kill()
             self._spare = None
+        if self._server is not None:
+            self._server.kill()
+            self._server = None
 
 
 class StudentSession:
@@ -52,7 +84,7 @@ class StudentSession:
         self.program = program
         self.pool = pool
         self.inject = inject
-        self.worker: WorkerProcess | None = None
+        self.worker: WorkerChannel | None = None
         self.generation = 0
         self.deadline = float("inf")
         self.helpers: dict[str, str] = {}
@@ -76,7 +108,7 @@ class StudentSession:
             self.worker.kill()
             self.worker = None
 
-    def _live_worker(self) -> WorkerProcess:
+    def _live_worker(self) -> WorkerChannel:
         if self.worker is None or not self.worker.alive:
             try:
                 self.worker = self.pool.take()

@@ -1,6 +1,7 @@
 """The worker: runs inside the sandbox, holds the student's code and nothing else.
 
-Started as a script (`python -I worker.py REQ_FD RESP_FD [preload ...]`), it imports
+Started as a script (`python -I worker.py REQ_FD RESP_FD [preload ...]`), or forked from the
+fork server (`forkserver.py`) that imported all this once, it imports
 only the standard library, numpy and the codec beside it. It answers requests from
 the host one at a time: load the student's modules, look names up, call functions,
 read and set attributes, iterate. Objects that are not plain data stay here and the
@@ -275,19 +276,38 @@ def serve(req_fd: int, resp_fd: int) -> None:
         codec.write_message(resp_fd, frame)
 
 
-def main() -> None:
-    req_fd, resp_fd = int(sys.argv[1]), int(sys.argv[2])
-    for name in sys.argv[3:]:
+def preload(names: list[str]) -> None:
+    """Import the modules every worker needs before the first student (numpy, torch)."""
+    for name in names:
         try:
             __import__(name)
         except ImportError:  # not installed: student code that imports it fails then, with its own message
             pass
+
+
+def silence() -> None:
+    """The student's prints go to bounded buffers, its file descriptors 1 and 2 to /dev/null, stdin is empty."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
+    os.close(devnull)
     sys.stdout = BoundedSink()
     sys.stderr = BoundedSink()
     sys.stdin = io.StringIO("")
+
+
+def start_forked(req_fd: int, resp_fd: int) -> None:
+    """A worker forked from the fork server: fresh buffers, the same seeds for every student, then serve."""
+    silence()
+    seed_everything(0)  # what module-level code draws is the same on every run
+    serve(req_fd, resp_fd)
+
+
+def main() -> None:
+    req_fd, resp_fd = int(sys.argv[1]), int(sys.argv[2])
+    preload(sys.argv[3:])
+    silence()
+    seed_everything(0)  # what module-level code draws is the same on every run
     serve(req_fd, resp_fd)
     os._exit(0)
 

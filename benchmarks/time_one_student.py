@@ -25,7 +25,6 @@ from pathlib import Path
 
 from grader.catalog import find_assignment
 from grader.extract import extract
-from grader.sandbox.client import WorkerProcess
 from grader.session import build_context, new_pool
 from grader.submission import load
 from grader.testing.runner import run_suite
@@ -58,7 +57,7 @@ def main() -> None:
             t1 = time.perf_counter()
             program = extract(loaded.files, assignment.needs, frozenset(assignment.inject))
             t2 = time.perf_counter()
-            worker = WorkerProcess(pool.python, pool.limits, pool.preload)
+            worker = pool.take()  # a fork of the pool's fork server (bubblewrap) or a fresh interpreter
             worker.wait_ready()
             t3 = time.perf_counter()
             worker.kill()
@@ -80,7 +79,8 @@ def main() -> None:
     print(f"hand-in total (load + extract + tests) / its own calls: {total:.3f} / {phases['in student calls']:.3f} s "
           f"= {ratio:.2f}x   (first run, computing the reference's values: "
           f"{first['load'] + first['extract'] + first['tests']:.3f} s)")
-    print("(worker start is measured apart for a worker that is then killed; the tests start their own)")
+    how = "a fork of the pool's fork server" if pool.forks else "a fresh interpreter"
+    print(f"(worker start: {how}, measured apart for a worker that is then killed; the tests take their own)")
     if args.json:
         args.json.write_text(json.dumps({"assignment": assignment.id, "handin": str(handin), "context": once,
                                          "first": first, "median": phases, "total": total, "ratio": ratio,

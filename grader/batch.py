@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.assignment import Assignment
-from grader.canary import check_canary
+from grader.canary import canary_key, check_canary, values_dir
 from grader.environment import GradingEnvironment, grader_source_hash
 from grader.errors import OutputLocked
 from grader.executors import Executor, ForkExecutor, Job
@@ -116,7 +116,8 @@ def grade_batch(
 
     `executor` says where hand-ins are graded (default: `jobs` forked grading processes). Before
     the first student, the canary runs every test on the reference and the template
-    (`grader.canary`): a broken test stops the batch with exit 3 and grades nobody. A student is
+    (`grader.canary`; not again for a key that passed before): a broken test stops the batch with
+    exit 3 and grades nobody. A student is
     skipped when their hand-in, the assignment, the grader and the grading environment are
     all as they were when they were last graded.
     """
@@ -145,8 +146,9 @@ def grade_batch(
         errors = []
         try:
             if todo:
-                executor.start(out / ".cache")
-                check_canary(executor, assignment.id, out, f"{assignment_print}:{grader_source_hash()}")
+                key = canary_key(assignment_print, assignment.template, environments)
+                executor.start(values_dir(out, key))
+                check_canary(executor, assignment.id, out, key)
                 for result in _with_progress(executor.run(todo), len(todo), progress):
                     graded = graded_fingerprint(fingerprints[result.student], _environment_of(result, environments))
                     write_student_files(out, result, assignment, options, graded, paths[result.student])

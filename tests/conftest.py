@@ -29,6 +29,19 @@ def program_from_source(source: str, needs: tuple[str, ...], provided: frozenset
     return extract((file,), needs, provided)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`grade`'s per-user cache (the canary's verdicts) in a folder of this test run, never the user's own."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    before = os.environ.get("MLGRADER_CACHE_DIR")
+    os.environ["MLGRADER_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ["MLGRADER_CACHE_DIR"]
+    else:
+        os.environ["MLGRADER_CACHE_DIR"] = before
+
+
 @pytest.fixture
 def sandbox() -> Iterator:
     """Open student code in a real sandboxed worker: `student = sandbox(source, needs)`."""

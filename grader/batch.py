@@ -34,6 +34,7 @@ from grader.outputs import (
     write_student_files,
 )
 from grader.report.files import write_atomic
+from grader.report.plots import import_matplotlib
 from grader.submission import discover
 
 
@@ -149,7 +150,9 @@ def grade_batch(
                 key = canary_key(assignment_print, assignment.template, environments)
                 executor.start(values_dir(out, key))
                 check_canary(executor, assignment.id, out, key)
-                for result in _with_progress(executor.run(todo), len(todo), progress):
+                results = executor.run(todo)
+                import_matplotlib()  # for the summary's histogram, while the grading processes work
+                for result in _with_progress(results, len(todo), progress):
                     graded = graded_fingerprint(fingerprints[result.student], _environment_of(result, environments))
                     write_student_files(out, result, assignment, options, graded, paths[result.student])
                     if result.status == "error":

@@ -61,7 +61,7 @@ class Executor(Protocol):
         ...
 
     def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]:
-        """Grade the jobs; yield each result as it finishes."""
+        """Grade the jobs; the iterator gives each result as it finishes (graded elsewhere: begun on the call)."""
         ...
 
     def close(self) -> None: ...
@@ -144,6 +144,7 @@ class ForkExecutor(LocalExecutor):
         super().__init__(assignment, cache)
         self.jobs = max(1, jobs)
         self.retries = retries
+        self._children: list[_Child] = []
 
     def canary(self) -> tuple[StudentResult | None, StudentResult | None]:
         """The canary in a forked process of its own; the values it computed are read back for the others."""
@@ -166,18 +167,34 @@ class ForkExecutor(LocalExecutor):
         return payload  # type: ignore[return-value]
 
     def run(self, jobs: Sequence[Job]) -> Iterator[StudentResult]:
+        """Fork the grading processes and hand each its first hand-in now; iterating collects the results.
+
+        The grading has begun when this returns, so the caller may do work of its own meanwhile.
+        """
         self.session.close()  # the children start their own sandbox pools; none may share the parent's
         queue = deque(jobs)
+        try:
+            self._hand_out(queue)
+        except BaseException:
+            self._stop_children()
+            raise
+        return self._collect(queue)
+
+    def _hand_out(self, queue: deque[Job]) -> None:
+        """Start grading processes up to `jobs` (no more than there is work for) and give every idle one a hand-in."""
+        busy = sum(child.job is not None for child in self._children)
+        while len(self._children) < min(self.jobs, busy + len(queue)):
+            self._children.append(_Child.start(self.session))
+        for child in self._children:
+            if child.job is None and queue:
+                child.give(queue.popleft())
+
+    def _collect(self, queue: deque[Job]) -> Iterator[StudentResult]:
         attempts: Counter[str] = Counter()
-        children: list[_Child] = []
+        children = self._children
         try:
             while queue or any(child.job for child in children):
-                busy = sum(child.job is not None for child in children)
-                while len(children) < min(self.jobs, busy + len(queue)):
-                    children.append(_Child.start(self.session))
-                for child in children:
-                    if child.job is None and queue:
-                        child.give(queue.popleft())
+                self._hand_out(queue)
                 for child in _ready(children):
                     job, outcome = child.collect()
                     if isinstance(outcome, StudentResult):
@@ -194,8 +211,15 @@ class ForkExecutor(LocalExecutor):
                         yield grader_failure(self.session.assignment, job.student, f"{outcome}; it was tried "
                                              f"{attempts[job.student]} times and is graded again on the next run")
         finally:
-            for child in children:
-                child.stop()
+            self._stop_children()
+
+    def _stop_children(self) -> None:
+        while self._children:
+            self._children.pop().stop()
+
+    def close(self) -> None:
+        self._stop_children()  # grading processes a caller never collected from
+        super().close()
 
 
 def _ready(children: list[_Child]) -> list[_Child]:

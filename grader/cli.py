@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -251,7 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`grader COMMAND ...`."""
+    """`grader COMMAND ...`; the last thing its process does (see `_before_exit`)."""
+    try:
+        return _dispatch(argv)
+    finally:
+        _before_exit()
+
+
+def _before_exit() -> None:
+    """Spare the exiting interpreter its last garbage collections (0.2-0.3 s over matplotlib's, numpy's and
+    pytest's objects, a quarter of a small `grade` run) by freezing what is alive: the process ends anyway."""
+    gc.freeze()
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {
         "grade": _run_grade,

@@ -198,6 +198,7 @@ class ForkExecutor(LocalExecutor):
                 for child in _ready(children):
                     job, outcome = child.collect()
                     if isinstance(outcome, StudentResult):
+                        self._hand_out(queue)  # the process grades its next hand-in while this one's files are written
                         yield outcome
                         continue
                     if isinstance(outcome, GraderError):

@@ -34,7 +34,7 @@ from grader.outputs import (
     write_student_files,
 )
 from grader.report.files import write_atomic
-from grader.report.plots import import_matplotlib
+from grader.report.html import prepare_reports
 from grader.submission import discover
 
 
@@ -151,7 +151,7 @@ def grade_batch(
                 executor.start(values_dir(out, key))
                 check_canary(executor, assignment.id, out, key)
                 results = executor.run(todo)
-                import_matplotlib()  # for the summary's histogram, while the grading processes work
+                prepare_reports()  # while the grading processes work, not after them
                 for result in _with_progress(results, len(todo), progress):
                     graded = graded_fingerprint(fingerprints[result.student], _environment_of(result, environments))
                     write_student_files(out, result, assignment, options, graded, paths[result.student])

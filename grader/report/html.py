@@ -1,4 +1,8 @@
-"""The feedback and summary pages, rendered from Jinja2 templates."""
+"""The feedback and summary pages, rendered from Jinja2 templates.
+
+Jinja2, the compiled templates and matplotlib are loaded on the first page, or ahead of it by
+`prepare_reports` (the batch calls it while the grading processes work).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,18 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup, escape
 
 from grader.model import ModuleCode, StudentResult, TestResult, TraceFrame
 from grader.report.digest import ClassDigest, digest
 from grader.report.hints import hint
 from grader.report.mathsvg import math_markup, render_math_in_markdown_html
-from grader.report.plots import histogram_svg, record_svg
+from grader.report.plots import histogram_svg, import_matplotlib, record_svg
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @functools.cache
@@ -32,6 +38,8 @@ def grader_version() -> str:
 
 def template_environment() -> jinja2.Environment:
     """The Jinja2 environment of every page this grader writes: its templates, autoescaped, strict."""
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("grader.report", "templates"),
         autoescape=True,
@@ -48,6 +56,13 @@ def _environment() -> jinja2.Environment:
     env.globals.update(fmt=_fmt, hint=hint, version=grader_version())
     env.filters["ticks"] = _ticks
     return env
+
+
+def prepare_reports() -> None:
+    """Load now what the first pages will need (Jinja2, the compiled templates, matplotlib), e.g. while others work."""
+    for name in ("feedback.html.j2", "summary.html.j2"):
+        _environment().get_template(name)
+    import_matplotlib()
 
 
 def _ticks(text: str) -> Markup:

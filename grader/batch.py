@@ -152,9 +152,16 @@ def grade_batch(
                 check_canary(executor, assignment.id, out, key)
                 results = executor.run(todo)
                 prepare_reports()  # while the grading processes work, not after them
+                from grader.similarity import (
+                    signature_maker,  # here: a rerun with nothing to grade never needs it
+                )
+
+                signatures = signature_maker(assignment, out, write_atomic)
                 for result in _with_progress(results, len(todo), progress):
                     graded = graded_fingerprint(fingerprints[result.student], _environment_of(result, environments))
                     write_student_files(out, result, assignment, options, graded, paths[result.student])
+                    # the similarity report's part for this hand-in, while the grading processes go on
+                    signatures.make_for(result.student, paths[result.student], fingerprints[result.student])
                     if result.status == "error":
                         errors.append(result.student)
         finally:

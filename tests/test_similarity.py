@@ -30,6 +30,7 @@ from grader.similarity import (
     NEAR_RATIO,
     Cluster,
     NearMatch,
+    SignatureMaker,
     SimilarityReport,
     SimilarPair,
     find_similar,
@@ -38,7 +39,7 @@ from grader.similarity import (
 )
 from grader.similarity.normalise import near_ratio
 from grader.similarity.report import SHOWN
-from grader.similarity.signatures import shingles
+from grader.similarity.signatures import SignatureStore, context_key, shingles
 from grader.submission import discover, load
 
 EXAMPLES = REPO / "examples" / "submissions"
@@ -494,3 +495,26 @@ print(json.dumps({"loaded": list(report.loaded), "pairs": len(report.pairs()), "
     shutil.copytree(out / ".similarity" / "signatures", tmp_path / "out" / ".similarity" / "signatures")
     grown = similar_code(synthetic, entries, _fingerprints(entries), tmp_path / "out", write_atomic, loader)
     assert loader.students == ["newcomer"] and grown.pairs() == report.pairs()
+
+
+def test_signatures_made_beside_grading_give_the_report_made_at_the_end(
+    synthetic: Assignment, generated: tuple[Path, dict[str, list[str]]], first_run: tuple[SimilarityReport, Path, Any],
+    tmp_path: Path,
+) -> None:
+    """The batch makes each graded hand-in's signature as its result arrives (`make_for`); the report then
+    loads nobody again and is the one made from scratch at the end. A signature already stored is not remade."""
+    report, _, _ = first_run
+    entries, _ = discover(generated[0])
+    fingerprints = _fingerprints(entries)
+    loader = CountingLoader()
+    maker = SignatureMaker(synthetic, SignatureStore(tmp_path / "out", write_atomic), context_key(synthetic), loader)
+    for student, path in entries:
+        maker.make_for(student, path, fingerprints[student])
+    assert sorted(loader.students) == sorted(s for s, _ in entries)
+    maker.make_for(entries[0][0], entries[0][1], fingerprints[entries[0][0]])
+    assert len(loader.students) == len(entries)  # stored already: not loaded again
+    at_the_end = CountingLoader()
+    beside = similar_code(synthetic, entries, fingerprints, tmp_path / "out", write_atomic, at_the_end)
+    assert at_the_end.students == [] and beside.loaded == ()
+    assert beside.as_json() == report.as_json()
+    assert json.loads((tmp_path / "out" / "similarity.json").read_text()) == report.as_json()

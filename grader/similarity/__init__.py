@@ -7,7 +7,7 @@ and the near matches from those signatures, with MinHash and locality-sensitive 
 what was found and how the summary draws it.
 """
 
-from grader.similarity.index import similar_code
+from grader.similarity.index import SignatureMaker, signature_maker, similar_code
 from grader.similarity.normalise import (
     MIN_NODES,
     MIN_NODES_NEAR,
@@ -19,6 +19,8 @@ from grader.similarity.normalise import (
 from grader.similarity.report import Cluster, NearMatch, SimilarityReport
 
 __all__ = [
+    "SignatureMaker",
+    "signature_maker",
     "MIN_NODES",
     "MIN_NODES_NEAR",
     "NEAR_RATIO",

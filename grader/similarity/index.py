@@ -160,7 +160,7 @@ def _signatures(
     context: str,
 ) -> _Signatures:
     """Each student's signature: read back when its key fits, else computed from the loaded submission and stored."""
-    excluded: dict[str, frozenset[str]] | None = None  # the template's pieces, loaded only when needed
+    maker = SignatureMaker(assignment, store, context, loader)
     values = []
     loaded = []
     for student, path in entries:
@@ -168,16 +168,46 @@ def _signatures(
         key = signature_key(fingerprints[student], context) if student in fingerprints else ""
         signature = store.read(student, key) if key else None
         if signature is None:
-            if excluded is None:
-                template = assignment.template
-                excluded = template_pieces(assignment, load("template", template) if template else None)
-            submission = loader(student, path)
-            signature, student_texts = compute(assignment, student, submission, excluded, key)
-            del submission  # one loaded submission alive at a time
-            store.write(signature, student_texts)
+            signature = maker.make(student, path, key)
             loaded.append(student)
         values.append(signature)
     return _Signatures(values, tuple(loaded))
+
+
+class SignatureMaker:
+    """Computes and stores one student's signature; the template's pieces are loaded once, when first needed.
+
+    The batch makes each graded hand-in's signature as its result arrives, while the grading processes
+    go on with the next hand-ins (`make_for`); what is still missing is made when the report is built.
+    """
+
+    def __init__(self, assignment: Assignment, store: SignatureStore, context: str, loader: Loader = load) -> None:
+        self.assignment = assignment
+        self.store = store
+        self.context = context
+        self.loader = loader
+        self._excluded: dict[str, frozenset[str]] | None = None
+
+    def make(self, student: str, path: Path, key: str) -> Signature:
+        if self._excluded is None:
+            template = self.assignment.template
+            self._excluded = template_pieces(self.assignment, load("template", template) if template else None)
+        submission = self.loader(student, path)
+        signature, student_texts = compute(self.assignment, student, submission, self._excluded, key)
+        del submission  # one loaded submission alive at a time
+        self.store.write(signature, student_texts)
+        return signature
+
+    def make_for(self, student: str, path: Path, fingerprint: str) -> None:
+        """Make the signature for this hand-in's fingerprint unless it is stored already."""
+        key = signature_key(fingerprint, self.context)
+        if self.store.read(student, key) is None:
+            self.make(student, path, key)
+
+
+def signature_maker(assignment: Assignment, out: Path, write: Writer) -> SignatureMaker:
+    """What a grading process needs to store signatures into `out` beside the grades."""
+    return SignatureMaker(assignment, SignatureStore(out, write), context_key(assignment))
 
 
 # ---------------------------------------------------------------- one task

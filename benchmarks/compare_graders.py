@@ -23,6 +23,11 @@ Prints seconds per submission per tool and setting, the submissions' own compute
 tests run once in this process), the overhead beyond it, the ratios, the peak RSS of the largest process
 of each run, and whether the tools agree on every student's score. With --repeat R, each tool's best of R
 runs (the machine may be shared).
+
+With --class-shape issue, ours also grades a class of one and the correct and buggy hand-ins alone (best of
+--repeat-small runs), then four times over, at -j 1 and -j <cores>: wall(N) = fixed + N x marginal gives the
+marginal wall per hand-in (everything included: grading, its files, its similarity signature), the fixed cost
+of a run, and the -j speed-up both on class walls and on grading throughput (the fixed cost taken out).
 """
 
 from __future__ import annotations
@@ -629,6 +634,9 @@ def main() -> int:
     parser.add_argument("--skip-nbgrader", action="store_true")
     parser.add_argument("--skip-otter", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="time each tool R times and keep the best")
+    parser.add_argument("--repeat-small", type=int, default=3,
+                        help="ours only: best of R runs for the class of one and the correct-and-buggy classes "
+                             "(a few seconds each; the fixed cost and the -j speed-up are sensitive to noise)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folders (printed)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     parser.add_argument("--bench-venv", type=Path, default=Path("/tmp/bench-venv"),
@@ -701,7 +709,8 @@ def _bench(args: argparse.Namespace, cores: int, work: Path) -> dict:
     one.mkdir()
     shutil.copy(subs / f"{roster[0][0]}.ipynb", one)
     (work / "one-student-out").mkdir()
-    fixed, _ = run_ours(one, assignment, work / "one-student-out", 1, args.repeat, label="ours -j 1, class of one")
+    fixed, _ = run_ours(one, assignment, work / "one-student-out", 1, max(args.repeat, args.repeat_small),
+                        label="ours -j 1, class of one")
     plain = [(s, v) for s, v in roster if KIND[v] in ("correct", "buggy")]
     if len(plain) < len(roster):  # the same without the crashing, hanging and hog: -j 2 / -j 1 on grading alone
         only = work / "correct-and-buggy"
@@ -711,7 +720,20 @@ def _bench(args: argparse.Namespace, cores: int, work: Path) -> dict:
         for jobs in sorted({1, cores}):
             label = f"ours -j {jobs}, {len(plain)} correct+buggy"
             print(f"ours: grade -j {jobs} on the {len(plain)} correct and buggy only ...", flush=True)
-            run, scores[label] = run_ours(only, assignment, work / f"plain-{jobs}", jobs, args.repeat, label=label)
+            run, scores[label] = run_ours(only, assignment, work / f"plain-{jobs}", jobs,
+                                          max(args.repeat, args.repeat_small), label=label)
+            runs.append(run)
+        # The same four times (136 hand-ins): the -j speed-up of a class where the fixed cost of a run weighs less
+        times = 4
+        big = work / "correct-and-buggy-x4"
+        big.mkdir()
+        for copy in range(times):
+            for student, _ in plain:
+                shutil.copy(subs / f"{student}.ipynb", big / f"{student}_{copy}.ipynb")
+        for jobs in sorted({1, cores}):
+            label = f"ours -j {jobs}, {times * len(plain)} correct+buggy"
+            print(f"ours: grade -j {jobs} on the {len(plain)} correct and buggy, {times} times ...", flush=True)
+            run, _ = run_ours(big, assignment, work / f"plain-x{times}-{jobs}", jobs, 1, label=label)
             runs.append(run)
     if not args.skip_otter:
         print("otter: otter run per submission ...", flush=True)
@@ -785,14 +807,36 @@ def report(roster: list[tuple[str, str]], runs: list[Run], fixed: Run, compute: 
     ratios: dict[str, float] = {}
     plain = sum(1 for k in kinds.values() if k in ("correct", "buggy"))
     for suffix, key, what in (("", "j_speedup_class", "whole class"),
-                              (f", {plain} correct+buggy", "j_speedup_plain", f"the {plain} correct and buggy")):
+                              (f", {plain} correct+buggy", "j_speedup_plain", f"the {plain} correct and buggy"),
+                              (f", {4 * plain} correct+buggy", "j_speedup_plain_x4",
+                               f"the {plain} correct and buggy 4 times")):
         one, two = tools.get(f"ours -j 1{suffix}", {}), tools.get(f"ours -j {cores}{suffix}", {})
         if one.get("wall") and two.get("wall") and cores > 1:
             ratios[key] = one["wall"] / two["wall"]
             print(f"-j {cores} / -j 1 speed-up, class wall of {what}: {ratios[key]:.2f}x")
     if fixed.seconds is not None:
-        ratios["fixed_cost"] = fixed.seconds
-        print(f"fixed cost per run (ours -j 1, class of one): {fixed.seconds:.2f} s")
+        ratios["class_of_one"] = fixed.seconds
+        print(f"class of one (ours -j 1), wall: {fixed.seconds:.2f} s (its hand-in, as the grader timed it, "
+              f"{sum(fixed.per_student.values()):.2f} s: the first hand-in of a process also waits for its sandbox)")
+        whole = tools.get(f"ours -j 1, {plain} correct+buggy", {}).get("wall")
+        if whole and plain > 1:
+            # wall(N) = fixed + N * marginal, from the class of one and the class of `plain`: everything a run pays
+            # besides its hand-ins (start, canary, context, first sandbox, class files), and everything one more
+            # hand-in adds (grading, its files, its similarity signature)
+            marginal = (whole - fixed.seconds) / (plain - 1)
+            ratios["marginal_per_handin"] = marginal
+            ratios["fixed_cost"] = fixed.seconds - marginal
+            print(f"marginal wall per hand-in (ours -j 1): ({whole:.2f} - {fixed.seconds:.2f}) s / {plain - 1} = "
+                  f"{marginal:.3f} s = {marginal / compute['median']:.2f}x own compute")
+            print(f"fixed cost per run (ours -j 1): class of one {fixed.seconds:.2f} s - one marginal hand-in "
+                  f"{marginal:.3f} s = {fixed.seconds - marginal:.2f} s")
+            parallel = tools.get(f"ours -j {cores}, {plain} correct+buggy", {}).get("wall")
+            if parallel and cores > 1:  # the grading throughput, the fixed cost taken out (it does not parallelise)
+                marginal_j = (parallel - fixed.seconds) / (plain - 1)
+                ratios["j_speedup_marginal"] = marginal / marginal_j
+                print(f"marginal wall per hand-in (ours -j {cores}): ({parallel:.2f} - {fixed.seconds:.2f}) s / "
+                      f"{plain - 1} = {marginal_j:.3f} s; -j {cores} / -j 1 on grading throughput: "
+                      f"{marginal / marginal_j:.2f}x")
     for label in ("ours -j 1", f"ours -j {os.cpu_count() or 1}"):
         row = tools.get(label, {})
         if row.get("wall") and nbg.get("wall"):

@@ -7,8 +7,10 @@ Runs, one after the other, each in a process of its own (their own output is sho
 1. `compare_graders.py --class-shape issue --skip-otter`: the issue's class of 40 (24 correct, 10 buggy,
    3 crashing, 2 hanging, 1 allocating 40 GB), one 30 s budget per test/cell for every tool, graded by this
    grader at `-j 1` and `-j 2` and by nbgrader `autograde`; per hand-in median (correct and buggy), class wall,
-   the own-compute median, a class of one (the fixed cost), and the 34 correct and buggy alone at -j 1 and
-   -j 2 (the speed-up of grading without hangs); every verdict checked against the expected score;
+   the own-compute median, a class of one, and the 34 correct and buggy alone at -j 1 and -j 2 (best of 3
+   each), then 4 times over (136); from these the marginal wall per hand-in (everything included), the fixed
+   cost of a run (class of one minus one marginal hand-in) and the -j speed-up on class walls and on
+   grading throughput; every verdict checked against the expected score;
 2. `time_one_student.py` on `logistic_softmax`: its reference graded as a hand-in (a correct one) and
    `examples/submissions/grace` (real-shaped: bias first, loops): time per phase, the time inside the
    student's calls, and the ratio of the two;
@@ -73,15 +75,27 @@ def goals(compare: Any, reference: Any, real: Any, scale: Any, cores: int) -> li
                      f"{one['median']:.3f} s / {own:.3f} s = {ratio1:.2f}x{extra}", mark(ratio1 <= 1.25)))
     else:
         rows.append(("per hand-in median <= 1.25x own compute", "-", "not measured"))
-    fixed = tools.get("ours -j 1, class of one", {}).get("wall")
-    rows.append(("fixed cost per run < 1 s (class of one, -j 1)", f"{fixed:.2f} s" if fixed else "-",
-                 mark(fixed < 1.0) if fixed else "not measured"))
     ratios = (compare or {}).get("ratios", {})
+    fixed, one_wall = ratios.get("fixed_cost"), ratios.get("class_of_one")
+    marginal = ratios.get("marginal_per_handin")
+    rows.append(("fixed cost per run < 1 s (-j 1: class of one - one marginal hand-in)",
+                 f"{one_wall:.2f} s - {marginal:.3f} s = {fixed:.2f} s" if fixed is not None else "-",
+                 mark(fixed < 1.0) if fixed is not None else "not measured"))
+    if marginal and own:
+        rows.append(("(figure) marginal wall per hand-in, everything included (-j 1)",
+                     f"{marginal:.3f} s = {marginal / own:.2f}x own compute", "(figure)"))
     plain, whole = ratios.get("j_speedup_plain"), ratios.get("j_speedup_class")
+    bigger, throughput = ratios.get("j_speedup_plain_x4"), ratios.get("j_speedup_marginal")
     if plain:
-        rows.append((f"-j {cores} >= 1.8x -j 1 (class wall, correct and buggy only)",
+        rows.append((f"-j {cores} >= 1.8x -j 1 (class wall, the 34 correct and buggy)",
                      f"{plain:.2f}x (whole class with hangs: {whole:.2f}x)" if whole else f"{plain:.2f}x",
                      mark(plain >= 1.8)))
+        if bigger:
+            rows.append((f"-j {cores} >= 1.8x -j 1 (class wall, the 34 four times: 136)", f"{bigger:.2f}x",
+                         mark(bigger >= 1.8)))
+        if throughput:
+            rows.append((f"-j {cores} >= 1.8x -j 1 (grading throughput: marginal wall per hand-in)",
+                         f"{throughput:.2f}x", mark(throughput >= 1.8)))
     else:
         rows.append((f"-j {cores} >= 1.8x -j 1", "-", "not measured"))
     if nbg.get("wall") and two.get("wall"):

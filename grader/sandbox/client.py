@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from grader.model import Diagnosis, TraceFrame
 from grader.sandbox import codec
 from grader.sandbox.forking import ForkServerProcess
-from grader.sandbox.launcher import Limits, ProcessGroup, apply_limits, sandbox_environment, worker_command
+from grader.sandbox.launcher import Limits, ProcessGroup, SandboxedProcess, worker_command
 from grader.sandbox.numpy_removals import numpy_removal
 
 START_TIMEOUT = 60.0
@@ -209,50 +206,20 @@ class WorkerProcess(WorkerChannel):
     """A worker started as a fresh interpreter in the sandbox (where workers are not forked: see `forks_workers`)."""
 
     def __init__(self, python: str, limits: Limits, preload: tuple[str, ...] = ("numpy",)) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
-        os.chmod(self.workdir, 0o777)
         req_read, req_write = os.pipe()
         resp_read, resp_write = os.pipe()
-        command = worker_command(python, self.workdir, req_read, resp_write, preload)
-        self.group = ProcessGroup.create(limits.max_processes)
-        group = self.group
-        self.process = subprocess.Popen(
-            command,
-            pass_fds=(req_read, resp_write),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=self.workdir,
-            env=sandbox_environment(self.workdir),
-            start_new_session=True,
-            preexec_fn=lambda: apply_limits(limits, group),
-        )
+        self.sandbox = SandboxedProcess(lambda workdir: worker_command(python, workdir, req_read, resp_write, preload),
+                                        limits, (req_read, resp_write))
+        self.process, self.group, self.workdir = self.sandbox.process, self.sandbox.group, self.sandbox.workdir
         os.close(req_read)
         os.close(resp_write)
         super().__init__(limits, req_write, resp_read)
 
     def _exit_code(self) -> int | None:
-        try:
-            return self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            return None
+        return self.sandbox.exit_code(5)
 
     def _end(self) -> None:
-        """Kill the worker's whole process group, what left it (through the pids cgroup), and its folder."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        if self.group is not None:
-            self.group.kill_all()  # also what left the process group (setsid, double fork)
-
-    def kill(self) -> None:
-        super().kill()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.sandbox.kill()
 
 
 class ForkedWorker(WorkerChannel):

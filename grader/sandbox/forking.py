@@ -12,20 +12,9 @@ from __future__ import annotations
 
 import os
 import select
-import shutil
-import signal
 import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
-from grader.sandbox.launcher import (
-    Limits,
-    ProcessGroup,
-    apply_limits,
-    fork_server_command,
-    sandbox_environment,
-)
+from grader.sandbox.launcher import Limits, SandboxedProcess, fork_server_command
 
 START_TIMEOUT = 60.0
 ANSWER_TIMEOUT = 15.0  # a fork, or ending a worker (waiting for it, killing what it left, emptying folders)
@@ -39,23 +28,10 @@ class ForkServerProcess:
     """One fork server in its sandbox, and the control socket to it."""
 
     def __init__(self, python: str, limits: Limits, preload: tuple[str, ...]) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
-        os.chmod(self.workdir, 0o777)
         self._socket, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        command = fork_server_command(python, self.workdir, server_end.fileno(), preload)
-        self.group = ProcessGroup.create(limits.max_processes)
-        group = self.group
-        self.process = subprocess.Popen(
-            command,
-            pass_fds=(server_end.fileno(),),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=self.workdir,
-            env=sandbox_environment(self.workdir),
-            start_new_session=True,
-            preexec_fn=lambda: apply_limits(limits, group),
-        )
+        fd = server_end.fileno()
+        self.sandbox = SandboxedProcess(lambda workdir: fork_server_command(python, workdir, fd, preload), limits, (fd,))
+        self.process, self.group, self.workdir = self.sandbox.process, self.sandbox.group, self.sandbox.workdir
         server_end.close()
         self.alive = True
         self.ready = False
@@ -152,18 +128,8 @@ class ForkServerProcess:
         """Kill the whole sandbox (the server, its workers, whatever they started) and remove its folder."""
         if self.alive:
             self.alive = False
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-            if self.group is not None:
-                self.group.kill_all()
+            self.sandbox.kill()
             self._socket.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __del__(self) -> None:
         if getattr(self, "alive", False):

@@ -29,7 +29,9 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -272,6 +274,49 @@ class ProcessGroup:
             self.path.rmdir()
         except OSError:
             pass  # a group still emptying stays behind, empty and harmless
+
+
+class SandboxedProcess:
+    """A process started in the sandbox: its own working folder, its pids cgroup, and the kill of all it started.
+
+    What runs in it (a worker, a fork server) is the caller's: `command_for(workdir)` gives the command line,
+    `pass_fds` the descriptors it inherits.
+    """
+
+    def __init__(self, command_for: Callable[[Path], list[str]], limits: Limits, pass_fds: tuple[int, ...]) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="grader-sandbox-"))
+        os.chmod(self.workdir, 0o777)
+        self.group = ProcessGroup.create(limits.max_processes)
+        group = self.group
+        self.process = subprocess.Popen(
+            command_for(self.workdir),
+            pass_fds=pass_fds,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.workdir,
+            env=sandbox_environment(self.workdir),
+            start_new_session=True,
+            preexec_fn=lambda: apply_limits(limits, group),
+        )
+
+    def exit_code(self, patience: float) -> int | None:
+        """How the process ended (as `Popen.returncode`), waiting up to `patience` seconds; None: still running."""
+        try:
+            return self.process.wait(timeout=patience)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        """SIGKILL the process group, then what left it (through the pids cgroup); remove the working folder."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.exit_code(10)
+        if self.group is not None:
+            self.group.kill_all()  # also what left the process group (setsid, double fork)
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def isolation_notes(python: str) -> tuple[str, ...]:

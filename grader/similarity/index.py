@@ -121,12 +121,12 @@ def _find(
     context: str,
 ) -> SimilarityReport:
     """Signatures (stored or computed), then the clusters and near matches task by task."""
-    signatures = _signatures(assignment, sorted(entries), fingerprints, store, loader, context)
+    grouped = _grouped(assignment, sorted(entries), fingerprints, store, loader, context)
     clusters: list[Cluster] = []
     near: list[NearMatch] = []
     texts = _Ratios(store)
     for task in assignment.tasks:
-        groups = _groups(task.id, signatures.values)
+        groups = grouped.groups[task.id]
         clusters.extend(
             Cluster(task.id, g.nodes, g.writings(), g.written_by(g.writings()[0][0]))
             for g in groups
@@ -137,8 +137,8 @@ def _find(
     order = [t.id for t in assignment.tasks]
     clusters.sort(key=lambda c: (-len(c.students), order.index(c.task), c.students[0]))
     near.sort(key=lambda m: (-m.best, order.index(m.task), m.group_a[0], m.group_b[0]))
-    report = SimilarityReport(tuple(order), tuple(clusters), tuple(near), signatures.loaded)
-    shown = _shown_code(report, {s.student: s for s in signatures.values}, store)
+    report = SimilarityReport(tuple(order), tuple(clusters), tuple(near), grouped.loaded)
+    shown = _shown_code(report, grouped.groups, store)
     return SimilarityReport(report.task_order, report.clusters, report.near, report.loaded, shown)
 
 
@@ -146,22 +146,28 @@ def _find(
 
 
 @dataclass(frozen=True)
-class _Signatures:
-    values: list[Signature]
+class _Grouped:
+    groups: dict[str, list[_Group]]  # per task, its groups of equal normalised code, in order of their first student
     loaded: tuple[str, ...]
 
 
-def _signatures(
+def _grouped(
     assignment: Assignment,
     entries: Sequence[tuple[str, Path]],
     fingerprints: Mapping[str, str],
     store: SignatureStore,
     loader: Loader,
     context: str,
-) -> _Signatures:
-    """Each student's signature: read back when its key fits, else computed from the loaded submission and stored."""
+) -> _Grouped:
+    """Each student's signature (read back when its key fits, else computed and stored), put into its groups.
+
+    Only the groups are kept: a signature is dropped once its student is a member, each group holds its
+    MinHash once, and equal digests of code as written are one string, so a class of 10,000 copies costs
+    little more than a class of 200.
+    """
     maker = SignatureMaker(assignment, store, context, loader)
-    values = []
+    by_task: dict[str, dict[str, _Group]] = {task.id: {} for task in assignment.tasks}
+    written_once: dict[str, str] = {}
     loaded = []
     for student, path in entries:
         # without a fingerprint a student is computed every time: the key "" is never looked up
@@ -170,8 +176,15 @@ def _signatures(
         if signature is None:
             signature = maker.make(student, path, key)
             loaded.append(student)
-        values.append(signature)
-    return _Signatures(values, tuple(loaded))
+        for task_id, code in signature.tasks:
+            groups = by_task.get(task_id)
+            if groups is None:
+                continue
+            group = groups.get(code.digest)
+            if group is None:
+                groups[code.digest] = group = _Group(code.digest, code.nodes, code.hashes, [])
+            group.members.append((student, written_once.setdefault(code.written, code.written)))
+    return _Grouped({task: list(groups.values()) for task, groups in by_task.items()}, tuple(loaded))
 
 
 class SignatureMaker:
@@ -231,20 +244,6 @@ class _Group:
         for student, written in self.members:
             by_written.setdefault(written, []).append(student)
         return tuple(sorted((tuple(g) for g in by_written.values()), key=lambda g: (-len(g), g[0])))
-
-
-def _groups(task: str, signatures: Sequence[Signature]) -> list[_Group]:
-    """The task's groups of equal normalised code, in order of their first student."""
-    groups: dict[str, _Group] = {}
-    for signature in signatures:
-        for task_id, code in signature.tasks:
-            if task_id != task:
-                continue
-            group = groups.get(code.digest)
-            if group is None:
-                groups[code.digest] = group = _Group(code.digest, code.nodes, code.hashes, [])
-            group.members.append((signature.student, code.written))
-    return list(groups.values())
 
 
 def _near_matches(task: str, groups: Sequence[_Group], texts: _Ratios) -> list[NearMatch]:
@@ -333,7 +332,7 @@ class _Ratios:
 
 
 def _shown_code(
-    report: SimilarityReport, signatures: Mapping[str, Signature], store: SignatureStore
+    report: SimilarityReport, groups: Mapping[str, Sequence[_Group]], store: SignatureStore
 ) -> dict[tuple[str, str], str]:
     """The code as written of each student whose code the summary shows."""
     wanted: dict[str, set[str]] = {}
@@ -343,11 +342,16 @@ def _shown_code(
         elif row["type"] == "near":
             for group in row["students"]:
                 wanted.setdefault(group[0], set()).add(row["tasks"][0])
+    written_of: dict[tuple[str, str], str] = {}
+    for task, task_groups in groups.items():
+        for group in task_groups:
+            for student, written in group.members:
+                if task in wanted.get(student, ()):
+                    written_of[(student, task)] = written
     code: dict[tuple[str, str], str] = {}
     for student in wanted:
-        written_of = dict(signatures[student].tasks)
         texts = store.texts(student)
         for task in wanted[student]:
-            if task in written_of:
-                code[(student, task)] = texts.written.get(written_of[task].written, "")
+            if (student, task) in written_of:
+                code[(student, task)] = texts.written.get(written_of[(student, task)], "")
     return code

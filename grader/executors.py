@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # the session brings the tests, sympy and the reference: impo
 RETRIES = 1  # a hand-in whose grading process died is tried once more; a second death is an `error`
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     """One hand-in to grade."""
 

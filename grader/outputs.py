@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from grader.assignment import Assignment
 from grader.model import StudentResult
@@ -140,16 +140,24 @@ def read_results(out: Path, students: Sequence[str]) -> Iterator[dict[str, Any]]
             yield json.loads(path.read_text(encoding="utf-8"))
 
 
-def read_grading(out: Path, students: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """How each listed student was graded, when it was recorded: `seconds` in all, `student_seconds`
-    of them inside the student's own code, and the `environment` (isolation layer and versions)."""
+class GradingRecord(NamedTuple):
+    """How one student was graded: `seconds` in all, `student_seconds` of them inside the student's own code,
+    and the `environment` (isolation layer and versions). A tuple: a class of 10,000 holds 10,000 of them."""
+
+    seconds: float
+    student_seconds: float
+    environment: str
+
+
+def read_grading(out: Path, students: Sequence[str]) -> dict[str, GradingRecord]:
+    """Each listed student's grading record, when one was written."""
     found = {}
     for student in students:
         try:
             record = json.loads((out / student / GRADING_FILE).read_text())
-            record["environment"] = sys.intern(str(record.get("environment", "")))  # one string for a class
-            found[student] = record
-        except (OSError, ValueError):
+            found[student] = GradingRecord(float(record.get("seconds", 0.0)), float(record.get("student_seconds", 0.0)),
+                                           sys.intern(str(record.get("environment", ""))))  # one string for a class
+        except (OSError, ValueError, TypeError):
             continue
     return found
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def gradebook_csv(task_ids: Sequence[str], results: Sequence[dict[str, Any]]) -> str:
+def gradebook_csv(task_ids: Sequence[str], results: Sequence[Mapping[str, Any]]) -> str:
     """Columns student, score, max_score, one per task id in assignment order, status (and needs_review)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -10,7 +10,7 @@ import functools
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
@@ -166,7 +166,7 @@ def summary_html(
     results: Iterable[dict[str, Any]] | ClassDigest,
     ignored: Sequence[str],
     similar: Sequence[dict[str, Any]] = (),
-    seconds: dict[str, dict[str, Any]] | None = None,
+    seconds: Mapping[str, Any] | None = None,  # student -> outputs.GradingRecord
 ) -> str:
     """The class page: histogram, table of students, pass rates hardest first, common diagnoses.
 
@@ -181,7 +181,7 @@ def summary_html_chunks(
     results: Iterable[dict[str, Any]] | ClassDigest,
     ignored: Sequence[str],
     similar: Sequence[dict[str, Any]] = (),
-    seconds: dict[str, dict[str, Any]] | None = None,
+    seconds: Mapping[str, Any] | None = None,  # student -> outputs.GradingRecord
 ) -> Iterator[str]:
     """`summary_html` piece by piece, for writing a big class's page without holding it whole."""
     found = results if isinstance(results, ClassDigest) else digest(results)
@@ -206,11 +206,11 @@ def summary_html_chunks(
         ignored=ignored,
         similar=similar,
         seconds=seconds or {},
-        environments=Counter(str(g.get("environment") or "not recorded") for g in (seconds or {}).values()),
+        environments=Counter(str(g.environment or "not recorded") for g in (seconds or {}).values()),
     )
 
 
-def _task_stats(task_ids: Sequence[str], results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _task_stats(task_ids: Sequence[str], results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Per task: its points, and the class's mean, spread, lowest and highest score."""
     rows = []
     for task_id in task_ids:

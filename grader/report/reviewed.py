@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from grader.model import StudentResult
@@ -55,7 +55,7 @@ def reviewed_gradescope_json(result: StudentResult, applied: Sequence[Any]) -> s
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def reviewed_gradebook_csv(task_ids: Sequence[str], results: Sequence[dict[str, Any]]) -> str:
+def reviewed_gradebook_csv(task_ids: Sequence[str], results: Sequence[Mapping[str, Any]]) -> str:
     """The gradebook, with a last column `reviewed` (what the instructor reviewed, with comments) once any review applies."""
     text = gradebook_csv(task_ids, results)
     notes = {r["student"]: _notes(r) for r in results}
@@ -70,7 +70,7 @@ def reviewed_gradebook_csv(task_ids: Sequence[str], results: Sequence[dict[str, 
     return out.getvalue()
 
 
-def _notes(result: dict[str, Any]) -> str:
+def _notes(result: Mapping[str, Any]) -> str:
     parts = []
     for task in result["tasks"]:
         for test in task["tests"]:

@@ -53,9 +53,14 @@ def leave_everything(marker):
     return "left"
 
 def what_is_left(marker):
+    """Files and processes in the sandbox; not the folders bubblewrap made for its mounts (a venv under /tmp)."""
+    with open("/proc/self/mountinfo") as handle:
+        mounts = [line.split()[4] for line in handle]
     found = []
     for folder in (".", os.environ["HOME"], "/tmp", "/dev/shm"):
-        found += [os.path.join(folder, name) for name in os.listdir(folder)]
+        found += [os.path.join(folder, name) for name in os.listdir(folder)
+                  if not any(m == os.path.join(folder, name) or m.startswith(os.path.join(folder, name) + "/")
+                             for m in mounts)]
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
@@ -172,3 +177,24 @@ def _failure(call) -> StudentError:
     with pytest.raises(StudentError) as caught:
         call()
     return caught.value
+
+
+def test_between_students_the_folders_that_lead_to_a_mount_stay_and_what_a_student_put_in_them_goes(tmp_path):
+    """An interpreter under /tmp (a CI checkout in /tmp/ci) is bound into the sandbox's /tmp: bubblewrap makes
+    /tmp/ci for it. Emptying /tmp between students keeps that folder and the mount, and removes what a student
+    wrote beside them, also in a folder they locked."""
+    from grader.sandbox.forkserver import empty_folder
+
+    mount = tmp_path / "ci" / ".venv"
+    (mount / "lib").mkdir(parents=True)
+    (mount / "lib" / "numpy.py").write_text("the interpreter's own files")
+    (tmp_path / "ci" / "planted.py").write_text("from the previous student")
+    (tmp_path / "left").mkdir()
+    (tmp_path / "left" / "inner").mkdir()
+    (tmp_path / "left" / "inner" / "file").write_text("x")
+    (tmp_path / "left" / "inner").chmod(0)
+    (tmp_path / "note.txt").write_text("x")
+    (tmp_path / "ci").chmod(0o500)
+    assert empty_folder(str(tmp_path), frozenset({str(mount)}))
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "ci", "ci/.venv", "ci/.venv/lib", "ci/.venv/lib/numpy.py"]

@@ -49,8 +49,9 @@ def set_dumpable(flag: int) -> None:
 class ForkServer:
     """The state of the fork server: the one worker alive, and what `end` must empty."""
 
-    def __init__(self, writable: list[str]) -> None:
+    def __init__(self, writable: list[str], mounts: frozenset[str] = frozenset()) -> None:
         self.writable = writable
+        self.mounts = mounts  # what bubblewrap mounted inside them (an interpreter under /tmp): kept
         self.child: int | None = None
         self.statuses: dict[int, int] = {}
 
@@ -123,27 +124,7 @@ class ForkServer:
         return False
 
     def _empty_writable(self) -> bool:
-        for folder in self.writable:
-            try:
-                entries = os.listdir(folder)
-            except OSError:
-                continue
-            for name in entries:
-                path = os.path.join(folder, name)
-                _make_removable(path)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    try:
-                        os.unlink(path)
-                    except OSError:
-                        pass
-            try:
-                if os.listdir(folder):
-                    return False
-            except OSError:
-                pass
-        return True
+        return all(empty_folder(folder, self.mounts) for folder in self.writable)
 
     def _no_ipc_left(self) -> bool:
         for table in SYSV_IPC_TABLES:
@@ -154,6 +135,51 @@ class ForkServer:
             except OSError:
                 pass
         return True
+
+
+def mount_points() -> frozenset[str]:
+    """Where something is mounted in this sandbox (from /proc/self/mountinfo)."""
+    try:
+        with open("/proc/self/mountinfo") as handle:
+            return frozenset(line.split()[4].replace("\\040", " ") for line in handle if len(line.split()) > 4)
+    except OSError:
+        return frozenset()
+
+
+def empty_folder(folder: str, mounts: frozenset[str]) -> bool:
+    """Remove everything in `folder` but the mount points under it and the folders that lead to them.
+
+    Bubblewrap makes the folders that lead to a bind mount inside /tmp when the interpreter lives under
+    /tmp (`/tmp/ci/.venv`): those stay, but what a student put in them goes. True when only they are left.
+    """
+    clean = True
+    try:
+        entries = os.listdir(folder)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    for name in entries:
+        path = os.path.join(folder, name)
+        if path in mounts:
+            continue
+        if any(mount.startswith(path + "/") for mount in mounts) and os.path.isdir(path) and not os.path.islink(path):
+            try:
+                os.chmod(path, 0o755)  # a student may have locked it
+            except OSError:
+                pass
+            clean = empty_folder(path, mounts) and clean
+            continue
+        _make_removable(path)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        clean = clean and not os.path.lexists(path)
+    return clean
 
 
 def _make_removable(path: str) -> None:
@@ -202,7 +228,7 @@ def main() -> None:
     gc.collect()
     gc.freeze()  # the objects imported so far stay shared with every worker, not copied on the first collection
     control.send(b"ready")
-    serve(control, ForkServer(writable))
+    serve(control, ForkServer(writable, mount_points()))
     os._exit(0)
 
 

@@ -152,9 +152,8 @@ def grade_batch(
                 check_canary(executor, assignment.id, out, key)
                 results = executor.run(todo)
                 prepare_reports()  # while the grading processes work, not after them
-                from grader.similarity import (
-                    signature_maker,  # here: a rerun with nothing to grade never needs it
-                )
+                # imported here: a rerun with nothing to grade never needs it
+                from grader.similarity import signature_maker
 
                 signatures = signature_maker(assignment, out, write_atomic)
                 for result in _with_progress(results, len(todo), progress):

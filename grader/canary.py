@@ -27,6 +27,7 @@ from grader.environment import GradingEnvironment, grader_source_hash
 from grader.errors import ConfigError
 from grader.model import StudentResult
 from grader.report.files import write_atomic
+from grader.reviews import handin_fingerprint
 
 if TYPE_CHECKING:
     from grader.executors import Executor
@@ -48,7 +49,7 @@ class CanaryFailure:
 def canary_key(assignment_fingerprint: str, template: Path | None, environments: tuple[GradingEnvironment, ...]) -> str:
     """Everything the canary's verdict depends on, hashed: the same key, the same verdict."""
     digest = hashlib.sha256()
-    parts = [assignment_fingerprint, _files_digest(template) if template is not None else "no template",
+    parts = [assignment_fingerprint, handin_fingerprint(template) if template is not None else "no template",
              grader_source_hash(), _host(), *sorted(environment.digest() for environment in environments)]
     for part in parts:
         digest.update(part.encode() + b"\0")
@@ -134,19 +135,6 @@ def _remember(key: str, assignment_id: str, values: Path) -> None:
         write_atomic(entry / "passed", f"{assignment_id}\n")  # last: an entry is whole or absent
     except OSError:
         pass
-
-
-def _files_digest(path: Path) -> str:
-    """A hash of a file, or of every file under a folder, with their names."""
-    digest = hashlib.sha256()
-    files = [path] if not path.is_dir() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        digest.update(str(file.relative_to(path.parent)).encode())
-        try:
-            digest.update(file.read_bytes())
-        except OSError:
-            digest.update(b"missing")
-    return digest.hexdigest()
 
 
 def _host() -> str:

@@ -1,9 +1,9 @@
 """The fork server: pays a worker's start once, then forks one worker per student.
 
 Started inside the sandbox (`python -I -B forkserver.py CONTROL_FD WRITABLE_DIRS [preload ...]`)
-under bubblewrap (a PID namespace, folders and IPC of its own, no capabilities), it imports the worker's code and the
-preloaded modules (numpy, torch), never runs student code, and answers the host on a
-SOCK_SEQPACKET socket, one request at a time:
+under bubblewrap (a PID namespace, folders and IPC of its own, no capabilities), it imports the
+worker's code and the preloaded modules (numpy, torch), never runs student code, and answers the
+host on a SOCK_SEQPACKET socket, one request at a time:
 
     fork            (with two file descriptors: the requests' read end, the replies' write end)
                     -> forked PID       a worker for one student, forked from this clean state
@@ -63,7 +63,7 @@ class ForkServer:
             control.close()
             try:
                 set_dumpable(1)
-                worker.start_forked(req_fd, resp_fd)
+                worker.start(req_fd, resp_fd)
             finally:
                 os._exit(0)
         os.close(req_fd)

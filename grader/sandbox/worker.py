@@ -296,19 +296,16 @@ def silence() -> None:
     sys.stdin = io.StringIO("")
 
 
-def start_forked(req_fd: int, resp_fd: int) -> None:
-    """A worker forked from the fork server: fresh buffers, the same seeds for every student, then serve."""
+def start(req_fd: int, resp_fd: int) -> None:
+    """One student's worker, started fresh or forked from the fork server: fresh buffers, the same seeds, then serve."""
     silence()
     seed_everything(0)  # what module-level code draws is the same on every run
     serve(req_fd, resp_fd)
 
 
 def main() -> None:
-    req_fd, resp_fd = int(sys.argv[1]), int(sys.argv[2])
     preload(sys.argv[3:])
-    silence()
-    seed_everything(0)  # what module-level code draws is the same on every run
-    serve(req_fd, resp_fd)
+    start(int(sys.argv[1]), int(sys.argv[2]))
     os._exit(0)
 
 

@@ -170,11 +170,9 @@ def _grouped(
     written_once: dict[str, str] = {}
     loaded = []
     for student, path in entries:
-        # without a fingerprint a student is computed every time: the key "" is never looked up
         key = signature_key(fingerprints[student], context) if student in fingerprints else ""
-        signature = store.read(student, key) if key else None
-        if signature is None:
-            signature = maker.make(student, path, key)
+        signature, made = maker.stored_or_made(student, path, key)
+        if made:
             loaded.append(student)
         for task_id, code in signature.tasks:
             groups = by_task.get(task_id)
@@ -211,11 +209,17 @@ class SignatureMaker:
         self.store.write(signature, student_texts)
         return signature
 
+    def stored_or_made(self, student: str, path: Path, key: str) -> tuple[Signature, bool]:
+        """The signature stored under `key`, else one made now (and stored); whether it was made.
+
+        The key "" (a student without a fingerprint) is never looked up: such a signature is made every time.
+        """
+        stored = self.store.read(student, key) if key else None
+        return (stored, False) if stored is not None else (self.make(student, path, key), True)
+
     def make_for(self, student: str, path: Path, fingerprint: str) -> None:
         """Make the signature for this hand-in's fingerprint unless it is stored already."""
-        key = signature_key(fingerprint, self.context)
-        if self.store.read(student, key) is None:
-            self.make(student, path, key)
+        self.stored_or_made(student, path, signature_key(fingerprint, self.context))
 
 
 def signature_maker(assignment: Assignment, out: Path, write: Writer) -> SignatureMaker:

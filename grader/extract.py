@@ -53,8 +53,20 @@ def extract(
     files: tuple[SourceFile, ...], needs: tuple[str, ...], provided: frozenset[str] = frozenset()
 ) -> Program:
     """The minimal code each need depends on, where each need lives, and what is statically wrong."""
+    return extract_indexed(index_files(files), needs, provided)
+
+
+def index_files(files: tuple[SourceFile, ...]) -> dict[str, ModuleIndex]:
+    """Every module of a submission, parsed once: what `extract_indexed` resolves needs in (it never changes it)."""
     index = {m.name: m for m in map(index_module, files)}
     index.update((m.name, m) for m in written_modules(files))  # `%%writefile helpers.py` cells
+    return index
+
+
+def extract_indexed(
+    index: Mapping[str, ModuleIndex], needs: tuple[str, ...], provided: frozenset[str] = frozenset()
+) -> Program:
+    """`extract` on modules indexed already: one parse of a hand-in serves the needs of every task."""
     chosen: dict[str, dict[int, Unit]] = {}
     resolved: list[Resolved] = []
     findings: list[Finding] = []

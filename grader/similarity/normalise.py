@@ -45,14 +45,15 @@ import copy
 import difflib
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Literal
 
 from grader.assignment import Assignment, Task
-from grader.extract import extract, parse_need
+from grader.extract import extract_indexed, index_files, parse_need
 from grader.model import CodeUnit, LoadedSubmission
+from grader.units import ModuleIndex
 
 MIN_NODES = 60
 MIN_NODES_NEAR = 100
@@ -116,18 +117,27 @@ def template_pieces(assignment: Assignment, template: LoadedSubmission | None) -
     for task in assignment.tasks:
         excluded[task.id] = frozenset()
         if template is not None and template.readable:
-            units = _task_units(template, task, provided)
+            units = _task_units(index_files(template.files), task, provided)
             excluded[task.id] = frozenset(_template_texts(units, _kept_names(task)))
     return excluded
 
 
 def normalise_task(
-    assignment: Assignment, task: Task, student: str, loaded: LoadedSubmission, excluded: frozenset[str]
+    assignment: Assignment,
+    task: Task,
+    student: str,
+    loaded: LoadedSubmission,
+    excluded: frozenset[str],
+    index: Mapping[str, ModuleIndex] | None = None,
 ) -> Normalised | None:
-    """The student's normalised code for one task; None when unreadable or when nothing of their own is left."""
+    """The student's normalised code for one task; None when unreadable or when nothing of their own is left.
+
+    `index`: the hand-in's modules indexed already (`grader.extract.index_files(loaded.files)`), when
+    several tasks of one hand-in are normalised: parsing is most of the cost.
+    """
     if not loaded.readable:
         return None
-    units = _task_units(loaded, task, frozenset(assignment.inject))
+    units = _task_units(index if index is not None else index_files(loaded.files), task, frozenset(assignment.inject))
     return _normalise(student, units, _kept_names(task), excluded)
 
 
@@ -197,9 +207,9 @@ def _kept_names(task: Task) -> frozenset[str]:
     return frozenset(parse_need(n)[1] for n in task.needs)
 
 
-def _task_units(loaded: LoadedSubmission, task: Task, provided: frozenset[str]) -> list[CodeUnit]:
+def _task_units(index: Mapping[str, ModuleIndex], task: Task, provided: frozenset[str]) -> list[CodeUnit]:
     """The units of the task's extracted program, module by module."""
-    program = extract(loaded.files, task.needs, provided)
+    program = extract_indexed(index, task.needs, provided)
     return [u for m in program.modules for u in m.units]
 
 
@@ -220,7 +230,8 @@ def _normalise(
             if name in helpers and name not in order:
                 order[name] = f"g{len(order)}"
     mapping = {h: order.get(h, _PLACEHOLDER) for h in helpers}
-    texts = sorted(_piece_text(p.node, mapping, p.method) for p in mine)
+    # without helpers the second pass renames as the first did: its texts are the first pass's
+    texts = sorted(_piece_text(p.node, mapping, p.method) if helpers else p.text for p in mine)
     text = "\n\n".join(texts)
     nodes = sum(p.nodes for p in mine)
     raw = _raw(units)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment
+from grader.extract import index_files
 from grader.model import LoadedSubmission
 from grader.similarity.normalise import MIN_NODES_NEAR, Normalised, normalise_task
 
@@ -103,10 +104,11 @@ def compute(
     normalised: dict[str, str] = {}
     written: dict[str, str] = {}
     by_needs: dict[tuple[tuple[str, ...], frozenset[str]], Normalised | None] = {}
+    index = index_files(loaded.files) if loaded.readable else None  # parsed once for every task
     for task in assignment.tasks:
         removed = excluded.get(task.id, frozenset())
         if (task.needs, removed) not in by_needs:  # tasks with the same needs have the same code
-            by_needs[(task.needs, removed)] = normalise_task(assignment, task, student, loaded, removed)
+            by_needs[(task.needs, removed)] = normalise_task(assignment, task, student, loaded, removed, index)
         code = by_needs[(task.needs, removed)]
         if code is None:
             continue

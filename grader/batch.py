@@ -126,31 +126,34 @@ def grade_batch(
     with output_lock(out):
         remove_partial_files(out)  # left by a run that was killed mid-write; only the lock holder may do this
         entries, ignored = discover(submissions, unpack_to=out / ".unpacked")
+        # Per hand-in, the batch keeps its path as a string (a Path object is four times larger) and its
+        # fingerprint: with the class files, all that grows with the class (about 0.3 KB a hand-in).
+        handins = {student: str(path) for student, path in entries}
+        del entries
         assignment_print = assignment.fingerprint()
         try:
             environments = executor.environments()
         except BaseException:
             executor.close()
             raise
-        todo: list[Job] = []
+        todo: list[str] = []
         skipped = []
         fingerprints: dict[str, str] = {}
-        for student, path in entries:
-            handin = submission_fingerprint(path, assignment_print)
+        for student, path in handins.items():
+            handin = submission_fingerprint(Path(path), assignment_print)
             stored = _read(out / student / ".fingerprint") if (out / student / "result.json").is_file() else None
             if stored in {graded_fingerprint(handin, environment) for environment in environments}:
                 skipped.append(student)
             else:
-                todo.append(Job(student, path))
+                todo.append(student)
             fingerprints[student] = handin
-        paths = dict(entries)
         errors = []
         try:
             if todo:
                 key = canary_key(assignment_print, assignment.template, environments)
                 executor.start(values_dir(out, key))
                 check_canary(executor, assignment.id, out, key)
-                results = executor.run(todo)
+                results = executor.run([Job(student, Path(handins[student])) for student in todo])
                 prepare_reports()  # while the grading processes work, not after them
                 # imported here: a rerun with nothing to grade never needs it
                 from grader.similarity import signature_maker
@@ -158,21 +161,22 @@ def grade_batch(
                 signatures = signature_maker(assignment, out, write_atomic)
                 for result in _with_progress(results, len(todo), progress):
                     graded = graded_fingerprint(fingerprints[result.student], _environment_of(result, environments))
-                    write_student_files(out, result, assignment, options, graded, paths[result.student])
+                    handin_path = Path(handins[result.student])
+                    write_student_files(out, result, assignment, options, graded, handin_path)
                     # the similarity report's part for this hand-in, while the grading processes go on
-                    signatures.make_for(result.student, paths[result.student], fingerprints[result.student])
+                    signatures.make_for(result.student, handin_path, fingerprints[result.student])
                     if result.status == "error":
                         errors.append(result.student)
         finally:
             executor.close()
-        students = [s for s, _ in entries if (out / s / "result.json").is_file()]
+        students = [s for s in handins if (out / s / "result.json").is_file()]
         ignored_names = [p.name for p in ignored]
         if todo or not class_files_current(out, assignment, students, ignored_names, options):
             from grader.similarity import similar_code
 
-            similar = similar_code(assignment, entries, fingerprints, out, write_atomic).summary_rows()
+            similar = similar_code(assignment, list(handins.items()), fingerprints, out, write_atomic).summary_rows()
             write_class_files(out, assignment, read_results(out, students), ignored_names, options, similar)
-    return BatchReport(tuple(j.student for j in todo), tuple(skipped), tuple(p.name for p in ignored), out,
+    return BatchReport(tuple(todo), tuple(skipped), tuple(p.name for p in ignored), out,
                        tuple(sorted(errors)))
 
 

@@ -68,7 +68,7 @@ Writer = Callable[[Path, str], None]
 
 def similar_code(
     assignment: Assignment,
-    entries: Sequence[tuple[str, Path]],
+    entries: Sequence[tuple[str, str | Path]],
     fingerprints: Mapping[str, str],
     out: Path,
     write: Writer,
@@ -76,7 +76,7 @@ def similar_code(
 ) -> SimilarityReport:
     """Find the class's clusters and near matches, reusing stored signatures; write `OUT/similarity.json`.
 
-    `entries` are (student, path) as `discover` lists them, `fingerprints` the submission fingerprints
+    `entries` are (student, path) as `discover` lists them (a path may be given as a string), `fingerprints` the submission fingerprints
     that decide whether a stored signature still fits; only students without one are loaded (with
     `loader`), one at a time. `write(path, text)` must write atomically (`report.files.write_atomic`).
     """
@@ -93,7 +93,7 @@ def similar_code(
     return report
 
 
-def _class_key(context: str, entries: Sequence[tuple[str, Path]], fingerprints: Mapping[str, str]) -> str:
+def _class_key(context: str, entries: Sequence[tuple[str, str | Path]], fingerprints: Mapping[str, str]) -> str:
     """What the whole report depends on: every student's signature key ("" when one has no fingerprint)."""
     if any(student not in fingerprints for student, _ in entries):
         return ""
@@ -114,7 +114,7 @@ def _stored_report(store: SignatureStore, class_key: str) -> SimilarityReport | 
 
 def _find(
     assignment: Assignment,
-    entries: Sequence[tuple[str, Path]],
+    entries: Sequence[tuple[str, str | Path]],
     fingerprints: Mapping[str, str],
     store: SignatureStore,
     loader: Loader,
@@ -153,7 +153,7 @@ class _Grouped:
 
 def _grouped(
     assignment: Assignment,
-    entries: Sequence[tuple[str, Path]],
+    entries: Sequence[tuple[str, str | Path]],
     fingerprints: Mapping[str, str],
     store: SignatureStore,
     loader: Loader,
@@ -199,17 +199,17 @@ class SignatureMaker:
         self.loader = loader
         self._excluded: dict[str, frozenset[str]] | None = None
 
-    def make(self, student: str, path: Path, key: str) -> Signature:
+    def make(self, student: str, path: str | Path, key: str) -> Signature:
         if self._excluded is None:
             template = self.assignment.template
             self._excluded = template_pieces(self.assignment, load("template", template) if template else None)
-        submission = self.loader(student, path)
+        submission = self.loader(student, Path(path))
         signature, student_texts = compute(self.assignment, student, submission, self._excluded, key)
         del submission  # one loaded submission alive at a time
         self.store.write(signature, student_texts)
         return signature
 
-    def stored_or_made(self, student: str, path: Path, key: str) -> tuple[Signature, bool]:
+    def stored_or_made(self, student: str, path: str | Path, key: str) -> tuple[Signature, bool]:
         """The signature stored under `key`, else one made now (and stored); whether it was made.
 
         The key "" (a student without a fingerprint) is never looked up: such a signature is made every time.
@@ -217,7 +217,7 @@ class SignatureMaker:
         stored = self.store.read(student, key) if key else None
         return (stored, False) if stored is not None else (self.make(student, path, key), True)
 
-    def make_for(self, student: str, path: Path, fingerprint: str) -> None:
+    def make_for(self, student: str, path: str | Path, fingerprint: str) -> None:
         """Make the signature for this hand-in's fingerprint unless it is stored already."""
         self.stored_or_made(student, path, signature_key(fingerprint, self.context))
 

@@ -733,7 +733,8 @@ def _bench(args: argparse.Namespace, cores: int, work: Path) -> dict:
         for jobs in sorted({1, cores}):
             label = f"ours -j {jobs}, {times * len(plain)} correct+buggy"
             print(f"ours: grade -j {jobs} on the {len(plain)} correct and buggy, {times} times ...", flush=True)
-            run, _ = run_ours(big, assignment, work / f"plain-x{times}-{jobs}", jobs, 1, label=label)
+            run, _ = run_ours(big, assignment, work / f"plain-x{times}-{jobs}", jobs, max(args.repeat, args.repeat_small),
+                              label=label)
             runs.append(run)
     if not args.skip_otter:
         print("otter: otter run per submission ...", flush=True)
@@ -837,6 +838,24 @@ def report(roster: list[tuple[str, str]], runs: list[Run], fixed: Run, compute: 
                 print(f"marginal wall per hand-in (ours -j {cores}): ({parallel:.2f} - {fixed.seconds:.2f}) s / "
                       f"{plain - 1} = {marginal_j:.3f} s; -j {cores} / -j 1 on grading throughput: "
                       f"{marginal / marginal_j:.2f}x")
+                # Amdahl: the fixed cost runs on one core whatever -j is, so even a perfect -j 2 on the hand-ins
+                # gives the class of `plain` at most this speed-up
+                bound = (fixed.seconds - marginal + plain * marginal) / (fixed.seconds - marginal + plain * marginal / cores)
+                ratios["j_speedup_plain_bound"] = bound
+                print(f"-j {cores} / -j 1 on the class wall of {plain} can be at most {bound:.2f}x with this fixed cost "
+                      f"(every hand-in graded {cores} at a time with no loss)")
+        # the same from the two class sizes at each -j: wall(4N) - wall(N) holds no fixed cost at all, not even one
+        # that depends on -j (two sandboxes started instead of one), and weighs 3N hand-ins instead of N - 1
+        small1 = tools.get(f"ours -j 1, {plain} correct+buggy", {}).get("wall")
+        small2 = tools.get(f"ours -j {cores}, {plain} correct+buggy", {}).get("wall")
+        big1 = tools.get(f"ours -j 1, {4 * plain} correct+buggy", {}).get("wall")
+        big2 = tools.get(f"ours -j {cores}, {4 * plain} correct+buggy", {}).get("wall")
+        if small1 and small2 and big1 and big2 and cores > 1:
+            per1, per2 = (big1 - small1) / (3 * plain), (big2 - small2) / (3 * plain)
+            ratios["j_speedup_marginal_x4"] = per1 / per2
+            print(f"marginal wall per hand-in from the classes of {4 * plain} and {plain}: -j 1 ({big1:.2f} - {small1:.2f}) s"
+                  f" / {3 * plain} = {per1:.3f} s, -j {cores} ({big2:.2f} - {small2:.2f}) s / {3 * plain} = {per2:.3f} s; "
+                  f"-j {cores} / -j 1 on grading throughput: {per1 / per2:.2f}x")
     for label in ("ours -j 1", f"ours -j {os.cpu_count() or 1}"):
         row = tools.get(label, {})
         if row.get("wall") and nbg.get("wall"):

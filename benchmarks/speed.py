@@ -93,9 +93,17 @@ def goals(compare: Any, reference: Any, real: Any, scale: Any, cores: int) -> li
         if bigger:
             rows.append((f"-j {cores} >= 1.8x -j 1 (class wall, the 34 four times: 136)", f"{bigger:.2f}x",
                          mark(bigger >= 1.8)))
+        bound = ratios.get("j_speedup_plain_bound")
+        if bound:
+            rows.append((f"(figure) the most -j {cores} can gain on the class wall of 34 with this fixed cost",
+                         f"{bound:.2f}x", "(figure)"))
         if throughput:
-            rows.append((f"-j {cores} >= 1.8x -j 1 (grading throughput: marginal wall per hand-in)",
+            rows.append((f"-j {cores} >= 1.8x -j 1 (grading throughput: 34 and a class of one)",
                          f"{throughput:.2f}x", mark(throughput >= 1.8)))
+        sizes = ratios.get("j_speedup_marginal_x4")
+        if sizes:
+            rows.append((f"-j {cores} >= 1.8x -j 1 (grading throughput: 136 and 34)", f"{sizes:.2f}x",
+                         mark(sizes >= 1.8)))
     else:
         rows.append((f"-j {cores} >= 1.8x -j 1", "-", "not measured"))
     if nbg.get("wall") and two.get("wall"):

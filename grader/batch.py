@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from grader.outputs import (
 )
 from grader.report.files import write_atomic
 from grader.report.html import prepare_reports
+from grader.reviews import handin_fingerprint
 from grader.submission import discover
 
 
@@ -53,43 +53,14 @@ class BatchReport:
 
 
 def submission_fingerprint(path: Path, assignment_fingerprint: str) -> str:
-    """What decides whether a finished student must be graded again."""
+    """What decides whether a finished student must be graded again: the hand-in, the assignment and the grader."""
     from grader.report.html import grader_version
 
     digest = hashlib.sha256(assignment_fingerprint.encode())
     digest.update(grader_version().encode())
     digest.update(grader_source_hash().encode())
-    files = [path] if not path.is_dir() or path.is_symlink() else sorted(path.rglob("*"))
-    for file in files:
-        digest.update(str(file.relative_to(path.parent)).encode())
-        digest.update(_content_key(file))
+    digest.update(handin_fingerprint(path).encode())
     return digest.hexdigest()
-
-
-def _content_key(file: Path) -> bytes:
-    """A file's bytes; for a link its target, for anything else that is not a regular file its kind.
-
-    Never follows a link or opens a FIFO or device: a hand-in must not make the fingerprint
-    read /dev/zero or block on a pipe.
-    """
-    try:
-        info = file.lstat()
-    except OSError:
-        return b"missing"
-    if stat.S_ISLNK(info.st_mode):
-        return b"link:" + os.fsencode(os.readlink(file))
-    if stat.S_ISDIR(info.st_mode):
-        return b"dir"
-    if not stat.S_ISREG(info.st_mode):
-        return b"special"
-    digest = hashlib.sha256()
-    try:
-        with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return b"unreadable"
-    return digest.digest()
 
 
 @contextmanager

@@ -566,6 +566,18 @@ def test_a_missing_answer_is_not_implemented(tmp_path: Path) -> None:
     assert missing.diagnoses == (Diagnosis.NOT_IMPLEMENTED,) and "Answer 1.2b" in missing.message
 
 
+def test_the_advice_for_an_unanswered_question_speaks_of_the_answer() -> None:
+    """The advice shown beside `not_implemented` fits a written answer (empty or the template's placeholder) as
+    well as code; the reference's filled-in answer gets no such diagnosis, so no such advice."""
+    from grader.report.hints import hint
+
+    verdict = grade_answer(MAP, answer("*Your answer here*"))
+    advice = hint(verdict.diagnoses[0])
+    assert "the answer is missing or still the template's placeholder" in advice
+    assert "NotImplementedError" in advice  # the same code serves functions left unwritten
+    assert grade_answer(MAP, answer("$\\frac{\\bar{x}}{1 + \\frac{\\sigma^2}{\\tau^2 n}}$")).diagnoses == ()
+
+
 def test_grading_is_deterministic() -> None:
     text = "$\\frac{\\bar{x}}{1 + \\frac{\\sigma^2}{\\tau^2 n}}$"
     assert grade_answer(MAP, answer(text)) == grade_answer(MAP, answer(text))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from grader.model import Diagnosis
 
 HINTS: dict[Diagnosis, str] = {
-    Diagnosis.NOT_IMPLEMENTED: "This part is not written yet (it is missing, or still raises NotImplementedError): write it, "
-    "then run the self-check again.",
+    Diagnosis.NOT_IMPLEMENTED: "This part is not done yet: the code is missing or still raises NotImplementedError, or "
+    "the answer is missing or still the template's placeholder. Write it, then run the self-check again.",
     Diagnosis.UNDEFINED_NAME: "Your code uses a name the graded code never defines. Define it inside the function, "
     "pass it as an argument, or define it at the top level of the file, not only in a script block or another cell.",
     Diagnosis.SYNTAX_ERROR: "The code that defines this does not parse; the line is given. Fix it and run the cell again.",

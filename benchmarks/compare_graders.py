@@ -27,7 +27,8 @@ runs (the machine may be shared).
 With --class-shape issue, ours also grades a class of one and the correct and buggy hand-ins alone (best of
 --repeat-small runs), then four times over, at -j 1 and -j <cores>: wall(N) = fixed + N x marginal gives the
 marginal wall per hand-in (everything included: grading, its files, its similarity signature), the fixed cost
-of a run, and the -j speed-up both on class walls and on grading throughput (the fixed cost taken out).
+of a run, and the -j speed-up both on class walls and on grading throughput (the fixed cost taken out; also
+from wall(4N) - wall(N) at each -j, which holds no fixed cost at all).
 """
 
 from __future__ import annotations

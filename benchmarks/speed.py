@@ -8,9 +8,10 @@ Runs, one after the other, each in a process of its own (their own output is sho
    3 crashing, 2 hanging, 1 allocating 40 GB), one 30 s budget per test/cell for every tool, graded by this
    grader at `-j 1` and `-j 2` and by nbgrader `autograde`; per hand-in median (correct and buggy), class wall,
    the own-compute median, a class of one, and the 34 correct and buggy alone at -j 1 and -j 2 (best of 3
-   each), then 4 times over (136); from these the marginal wall per hand-in (everything included), the fixed
-   cost of a run (class of one minus one marginal hand-in) and the -j speed-up on class walls and on
-   grading throughput; every verdict checked against the expected score;
+   each), then 4 times over (136, best of 3); from these the marginal wall per hand-in (everything included),
+   the fixed cost of a run (class of one minus one marginal hand-in) and the -j speed-up on class walls and on
+   grading throughput (also from the classes of 136 and 34 at each -j, which holds no fixed cost); every
+   verdict checked against the expected score;
 2. `time_one_student.py` on `logistic_softmax`: its reference graded as a hand-in (a correct one) and
    `examples/submissions/grace` (real-shaped: bias first, loops): time per phase, the time inside the
    student's calls, and the ratio of the two;

@@ -76,3 +76,16 @@ def test_one_cause_repeated_by_several_tests_is_said_once():
     assert html.count("is not defined in your submission") == 1
     assert html.count("the same as for “forward test 0” above") == 2
     assert "a different message" in html
+
+
+def test_the_class_mean_is_shown_to_one_decimal():
+    """Three students at 2, 1 and 1 of 2 points: the mean 1.3333 is shown as 1.3, a whole mean without decimals."""
+    def scored(name: str, points: float) -> dict:
+        task = TaskResult("1a", "Forward", points, 2.0, (TestResult("forward", "public", points == 2.0, points, 2.0, "", ()),))
+        result = student((task,))
+        return result_dict(StudentResult(name, result.assignment, result.status, points, 2.0, (task,), sources=result.sources))
+
+    uneven = summary_html("Demo", ["1a"], [scored("a", 2.0), scored("b", 1.0), scored("c", 1.0)], [])
+    assert "mean 1.3 / 2" in uneven and "1.333" not in uneven
+    even = summary_html("Demo", ["1a"], [scored("a", 2.0), scored("b", 2.0)], [])
+    assert "mean 2 / 2" in even

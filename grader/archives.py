@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import os
 import re
@@ -125,9 +126,7 @@ def _unpack(archive: Path, target: Path, allow_class: bool, limits: Limits, show
     except _Refused as refused:
         return _publish_refusal(target, student, str(refused), limits)
     with handle:
-        digest = hashlib.sha256()
-        for block in iter(lambda: handle.read(MB), b""):
-            digest.update(block)
+        digest = hashlib.file_digest(handle, "sha256")
         folder = target / f"{student}-{digest.hexdigest()[:16]}"
         done = _read_marker(folder, limits)
         if done is not None:
@@ -392,7 +391,7 @@ def _extract(archive: zipfile.ZipFile, members: list[_Member], root: Path, max_b
 # ---------------------------------------------------------------- the folder on disk
 
 
-def _open_regular(path: Path, shown: str) -> IO[bytes]:
+def _open_regular(path: Path, shown: str) -> io.BufferedReader:
     """The archive opened for reading, never through a link or from a FIFO or device."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)

@@ -88,14 +88,11 @@ def _content_key(file: Path) -> bytes:
         return b"missing"
     if not stat.S_ISREG(info.st_mode):
         return b"other"
-    content = hashlib.sha256()
     try:
         with open(file, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                content.update(block)
+            return hashlib.file_digest(handle, "sha256").digest()
     except OSError:
         return b"unreadable"
-    return content.digest()
 
 
 # ---------------------------------------------------------------- the file

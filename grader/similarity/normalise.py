@@ -113,11 +113,12 @@ def find_similar(
 def template_pieces(assignment: Assignment, template: LoadedSubmission | None) -> dict[str, frozenset[str]]:
     """Per task, the first-pass texts of the template's pieces: what the students did not write."""
     provided = frozenset(assignment.inject)
+    index = index_files(template.files) if template is not None and template.readable else None
     excluded: dict[str, frozenset[str]] = {}
     for task in assignment.tasks:
         excluded[task.id] = frozenset()
-        if template is not None and template.readable:
-            units = _task_units(index_files(template.files), task, provided)
+        if index is not None:
+            units = _task_units(index, task, provided)
             excluded[task.id] = frozenset(_template_texts(units, _kept_names(task)))
     return excluded
 
